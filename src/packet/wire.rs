@@ -1,0 +1,238 @@
+//! Checked cursors over packet bytes. Every access is bounds-checked by construction (slice
+//! splitting that returns `Option`), so no input can make decoding or encoding panic.
+
+use super::{DecodeError, EncodeError, MAX_REMAINING_LENGTH, PacketId, PacketType};
+
+/// Reads the variable-length remaining length at the front of `buf` (section 2.2.3).
+///
+/// Returns the value and the number of bytes it used, `Ok(None)` if `buf` ends before the last
+/// byte of the encoding, or an error if a fourth byte still has the continuation bit.
+pub(crate) fn read_remaining_length(buf: &[u8]) -> Result<Option<(usize, usize)>, DecodeError> {
+    let mut value = 0usize;
+    for i in 0..4 {
+        let Some(&byte) = buf.get(i) else {
+            return Ok(None);
+        };
+        value |= usize::from(byte & 0x7F) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok(Some((value, i + 1)));
+        }
+    }
+    Err(DecodeError::InvalidRemainingLength)
+}
+
+/// The number of bytes the remaining length `len` takes on the wire.
+pub(crate) const fn remaining_length_len(len: usize) -> usize {
+    if len < 128 {
+        1
+    } else if len < 16_384 {
+        2
+    } else if len < 2_097_152 {
+        3
+    } else {
+        4
+    }
+}
+
+/// The length of the fixed header of a packet whose remaining length is `remaining`.
+pub(crate) const fn publish_header_len(remaining: usize) -> usize {
+    1 + remaining_length_len(remaining)
+}
+
+/// A forward-only reader over the bytes of one packet body.
+pub(crate) struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) const fn new(body: &'a [u8]) -> Self {
+        Self { rest: body }
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
+        let (&b, rest) = self.rest.split_first().ok_or(DecodeError::UnexpectedEnd)?;
+        self.rest = rest;
+        Ok(b)
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
+        let (&[hi, lo], rest) = self.rest.split_first_chunk::<2>().ok_or(DecodeError::UnexpectedEnd)?;
+        self.rest = rest;
+        Ok(u16::from_be_bytes([hi, lo]))
+    }
+
+    pub(crate) fn packet_id(&mut self) -> Result<PacketId, DecodeError> {
+        PacketId::new(self.u16()?).ok_or(DecodeError::ZeroPacketId)
+    }
+
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let (head, rest) = self.rest.split_at_checked(n).ok_or(DecodeError::UnexpectedEnd)?;
+        self.rest = rest;
+        Ok(head)
+    }
+
+    /// Binary data: a two-byte length, then that many bytes (section 1.5.3).
+    pub(crate) fn binary(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = self.u16()?;
+        self.bytes(usize::from(len))
+    }
+
+    /// A UTF-8 encoded string without U+0000 [MQTT-1.5.3-1], [MQTT-1.5.3-2].
+    pub(crate) fn str(&mut self) -> Result<&'a str, DecodeError> {
+        let bytes = self.binary()?;
+        let s = core::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?;
+        if bytes.contains(&0) {
+            return Err(DecodeError::NullCharacter);
+        }
+        Ok(s)
+    }
+
+    /// Everything that is left.
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
+        core::mem::take(&mut self.rest)
+    }
+
+    pub(crate) const fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// Fails if any byte is left unread.
+    pub(crate) const fn finish(&self) -> Result<(), DecodeError> {
+        if self.rest.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes) }
+    }
+}
+
+/// A writer for exactly one packet. [`Writer::new`] checks once that the whole packet fits, so
+/// the `put_*` calls that follow cannot run out of space.
+pub(crate) struct Writer<'a> {
+    rest: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// Starts a packet of `remaining` bytes after the fixed header, writing the fixed header.
+    pub(crate) fn new(
+        buf: &'a mut [u8],
+        packet_type: PacketType,
+        flags: u8,
+        remaining: usize,
+    ) -> Result<Self, EncodeError> {
+        if remaining > MAX_REMAINING_LENGTH {
+            return Err(EncodeError::PacketTooLarge);
+        }
+        let len = 1 + remaining_length_len(remaining) + remaining;
+        let Some(packet) = buf.get_mut(..len) else {
+            return Err(EncodeError::BufferTooSmall { needed: len });
+        };
+        let mut w = Writer { rest: packet, len };
+        w.put_u8(((packet_type as u8) << 4) | flags);
+        let mut x = remaining;
+        loop {
+            let byte = (x & 0x7F) as u8;
+            x >>= 7;
+            if x == 0 {
+                w.put_u8(byte);
+                break;
+            }
+            w.put_u8(byte | 0x80);
+        }
+        Ok(w)
+    }
+
+    pub(crate) fn put_u8(&mut self, b: u8) {
+        if let Some((dst, rest)) = core::mem::take(&mut self.rest).split_first_mut() {
+            *dst = b;
+            self.rest = rest;
+        }
+    }
+
+    pub(crate) fn put_u16(&mut self, v: u16) {
+        self.put_bytes(&v.to_be_bytes());
+    }
+
+    pub(crate) fn put_bytes(&mut self, src: &[u8]) {
+        if let Some((dst, rest)) = core::mem::take(&mut self.rest).split_at_mut_checked(src.len()) {
+            dst.copy_from_slice(src);
+            self.rest = rest;
+        }
+    }
+
+    /// A two-byte length followed by the bytes. The caller has checked the length with
+    /// [`field_len`].
+    pub(crate) fn put_binary(&mut self, src: &[u8]) {
+        self.put_u16(src.len() as u16);
+        self.put_bytes(src);
+    }
+
+    /// The length of the packet, once every field is written.
+    pub(crate) fn finish(&mut self) -> usize {
+        self.len
+    }
+}
+
+/// The wire size of a length-prefixed string or binary field, checking the 65,535-byte limit.
+pub(crate) fn field_len(bytes: &[u8]) -> Result<usize, EncodeError> {
+    if bytes.len() > usize::from(u16::MAX) {
+        return Err(EncodeError::FieldTooLong);
+    }
+    Ok(2 + bytes.len())
+}
+
+/// The wire size of a UTF-8 string field, checking its length and the U+0000 rule.
+pub(crate) fn str_len(s: &str) -> Result<usize, EncodeError> {
+    if s.as_bytes().contains(&0) {
+        return Err(EncodeError::NullCharacter);
+    }
+    field_len(s.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remaining_length_boundaries_of_section_2_2_3() {
+        // Table 2.4: the smallest and largest value of each encoded size.
+        let cases: &[(usize, &[u8])] = &[
+            (0, &[0x00]),
+            (127, &[0x7F]),
+            (128, &[0x80, 0x01]),
+            (16_383, &[0xFF, 0x7F]),
+            (16_384, &[0x80, 0x80, 0x01]),
+            (2_097_151, &[0xFF, 0xFF, 0x7F]),
+            (2_097_152, &[0x80, 0x80, 0x80, 0x01]),
+            (268_435_455, &[0xFF, 0xFF, 0xFF, 0x7F]),
+        ];
+        for &(value, bytes) in cases {
+            assert_eq!(read_remaining_length(bytes), Ok(Some((value, bytes.len()))), "{value}");
+            assert_eq!(remaining_length_len(value), bytes.len(), "{value}");
+            // The Writer emits the same bytes: a packet of that remaining length, header only.
+            let mut buf = vec![0u8; 1 + bytes.len() + value];
+            let mut w = Writer::new(&mut buf, PacketType::Publish, 0, value).unwrap();
+            assert_eq!(w.finish(), buf.len());
+            assert_eq!(&buf[1..1 + bytes.len()], bytes, "{value}");
+        }
+    }
+
+    #[test]
+    fn remaining_length_with_fifth_byte_is_malformed_mqtt_2_2_3() {
+        assert_eq!(
+            read_remaining_length(&[0xFF, 0xFF, 0xFF, 0xFF, 0x7F]),
+            Err(DecodeError::InvalidRemainingLength)
+        );
+        assert_eq!(read_remaining_length(&[0x80, 0x80, 0x80]), Ok(None));
+    }
+
+    #[test]
+    fn writer_refuses_a_buffer_one_byte_short() {
+        let mut buf = [0u8; 3];
+        assert_eq!(
+            Writer::new(&mut buf, PacketType::PubAck, 0, 2).err(),
+            Some(EncodeError::BufferTooSmall { needed: 4 })
+        );
+        assert_eq!(
+            Writer::new(&mut buf, PacketType::PubAck, 0, MAX_REMAINING_LENGTH + 1).err(),
+            Some(EncodeError::PacketTooLarge)
+        );
+    }
+}
