@@ -2,14 +2,13 @@
 //! nothing otherwise (the arguments are still type-checked, so a log line cannot rot).
 #![allow(unused_macros)]
 
-#[cfg(all(feature = "defmt", feature = "log"))]
-compile_error!("features `defmt` and `log` are mutually exclusive: pick one");
+// With both `defmt` and `log` on, `defmt` is used.
 
 macro_rules! debug {
     ($($arg:expr),* $(,)?) => {{
         #[cfg(feature = "defmt")]
         ::defmt::debug!($($arg),*);
-        #[cfg(feature = "log")]
+        #[cfg(all(feature = "log", not(feature = "defmt")))]
         ::log::debug!($($arg),*);
         #[cfg(not(any(feature = "defmt", feature = "log")))]
         { $( let _ = &$arg; )* }
@@ -20,7 +19,7 @@ macro_rules! warn {
     ($($arg:expr),* $(,)?) => {{
         #[cfg(feature = "defmt")]
         ::defmt::warn!($($arg),*);
-        #[cfg(feature = "log")]
+        #[cfg(all(feature = "log", not(feature = "defmt")))]
         ::log::warn!($($arg),*);
         #[cfg(not(any(feature = "defmt", feature = "log")))]
         { $( let _ = &$arg; )* }

@@ -10,3 +10,12 @@ pub mod topic;
 
 pub use packet::{PacketId, QoS};
 pub use topic::{TopicError, TopicFilter, TopicName};
+mod error;
+pub mod session;
+
+pub use error::{Error, ProtocolError};
+pub use session::{ConnectOptions, Event, Message, Session};
+mod client;
+pub use client::Client;
+#[cfg(feature = "json")]
+mod json;

@@ -213,7 +213,10 @@ fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
         }
         n += WORD;
     }
-    let (a, b) = (a.get(n..).unwrap_or_default(), b.get(n..).unwrap_or_default());
+    let (a, b) = (
+        a.get(n..).unwrap_or_default(),
+        b.get(n..).unwrap_or_default(),
+    );
     n + a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
@@ -286,7 +289,9 @@ mod tests {
     use super::*;
 
     fn m(filter: &str, topic: &str) -> bool {
-        TopicFilter::new(filter).unwrap().matches(TopicName::new(topic).unwrap())
+        TopicFilter::new(filter)
+            .unwrap()
+            .matches(TopicName::new(topic).unwrap())
     }
 
     #[test]
@@ -294,7 +299,10 @@ mod tests {
         // "sport/tennis/player1/#" would receive messages published using these topic names.
         assert!(m("sport/tennis/player1/#", "sport/tennis/player1"));
         assert!(m("sport/tennis/player1/#", "sport/tennis/player1/ranking"));
-        assert!(m("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon"));
+        assert!(m(
+            "sport/tennis/player1/#",
+            "sport/tennis/player1/score/wimbledon"
+        ));
         // "sport/#" also matches the singular "sport", since # includes the parent level.
         assert!(m("sport/#", "sport"));
         // "#" is valid and will receive every application message.
@@ -303,8 +311,14 @@ mod tests {
         assert!(m("#", "/"));
         // "sport/tennis/#" is valid; "sport/tennis#" and "sport/tennis/#/ranking" are not.
         assert!(TopicFilter::new("sport/tennis/#").is_ok());
-        assert_eq!(TopicFilter::new("sport/tennis#"), Err(TopicError::MisplacedWildcard));
-        assert_eq!(TopicFilter::new("sport/tennis/#/ranking"), Err(TopicError::MisplacedWildcard));
+        assert_eq!(
+            TopicFilter::new("sport/tennis#"),
+            Err(TopicError::MisplacedWildcard)
+        );
+        assert_eq!(
+            TopicFilter::new("sport/tennis/#/ranking"),
+            Err(TopicError::MisplacedWildcard)
+        );
     }
 
     #[test]
@@ -321,7 +335,10 @@ mod tests {
         assert!(TopicFilter::new("+").is_ok());
         assert!(TopicFilter::new("+/tennis/#").is_ok());
         assert!(TopicFilter::new("sport/+/player1").is_ok());
-        assert_eq!(TopicFilter::new("sport+"), Err(TopicError::MisplacedWildcard));
+        assert_eq!(
+            TopicFilter::new("sport+"),
+            Err(TopicError::MisplacedWildcard)
+        );
         // "/finance" matches "+/+" and "/+", but not "+".
         assert!(m("+/+", "/finance"));
         assert!(m("/+", "/finance"));
@@ -373,12 +390,21 @@ mod tests {
     fn topic_name_rejects_empty_nul_and_wildcards_mqtt_4_7_3_1_and_3_3_2_2() {
         assert_eq!(TopicName::new(""), Err(TopicError::Empty));
         assert_eq!(TopicName::new("a\0b"), Err(TopicError::NullCharacter));
-        assert_eq!(TopicName::new("a/+/b"), Err(TopicError::WildcardInTopicName));
+        assert_eq!(
+            TopicName::new("a/+/b"),
+            Err(TopicError::WildcardInTopicName)
+        );
         assert_eq!(TopicName::new("a/#"), Err(TopicError::WildcardInTopicName));
-        assert_eq!(TopicName::new("abcdefgh/ijklmno#"), Err(TopicError::WildcardInTopicName));
+        assert_eq!(
+            TopicName::new("abcdefgh/ijklmno#"),
+            Err(TopicError::WildcardInTopicName)
+        );
         assert_eq!(TopicFilter::new(""), Err(TopicError::Empty));
         assert_eq!(TopicFilter::new("a/\0/#"), Err(TopicError::NullCharacter));
-        assert_eq!(TopicFilter::new("abcdefgh/\0"), Err(TopicError::NullCharacter));
+        assert_eq!(
+            TopicFilter::new("abcdefgh/\0"),
+            Err(TopicError::NullCharacter)
+        );
     }
 
     #[test]

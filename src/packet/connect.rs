@@ -77,12 +77,25 @@ impl<'a> Connect<'a> {
         let will = if has_will {
             let topic = TopicName::new(r.str()?)?;
             let payload = r.binary()?;
-            Some(Will { topic, payload, qos: will_qos, retain: will_retain })
+            Some(Will {
+                topic,
+                payload,
+                qos: will_qos,
+                retain: will_retain,
+            })
         } else {
             None
         };
-        let username = if flags & FLAG_USERNAME != 0 { Some(r.str()?) } else { None };
-        let password = if flags & FLAG_PASSWORD != 0 { Some(r.binary()?) } else { None };
+        let username = if flags & FLAG_USERNAME != 0 {
+            Some(r.str()?)
+        } else {
+            None
+        };
+        let password = if flags & FLAG_PASSWORD != 0 {
+            Some(r.binary()?)
+        } else {
+            None
+        };
         Ok(Connect {
             clean_session: flags & FLAG_CLEAN_SESSION != 0,
             keep_alive,
@@ -223,7 +236,10 @@ impl ConnAck {
         if session_present && return_code != ConnectReturnCode::Accepted {
             return Err(DecodeError::SessionPresentWithRefusal);
         }
-        Ok(ConnAck { session_present, return_code })
+        Ok(ConnAck {
+            session_present,
+            return_code,
+        })
     }
 
     /// Encodes the packet at the start of `buf` and returns its length (always 4).

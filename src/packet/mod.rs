@@ -45,6 +45,7 @@ mod subscribe;
 mod wire;
 
 pub use connect::{ConnAck, Connect, ConnectReturnCode, Will};
+pub(crate) use publish::decode_topic_name;
 pub use publish::{PubAck, PubComp, PubRec, PubRel, Publish};
 pub use subscribe::{
     SubAck, Subscribe, SubscribeFilters, SubscribeReturnCode, SubscribeReturnCodes, UnsubAck,
@@ -225,12 +226,14 @@ impl FixedHeader {
                 }
             }
         }
-        Ok(read_remaining_length(rest)?.map(|(remaining_len, n)| FixedHeader {
-            packet_type,
-            flags,
-            remaining_len,
-            header_len: 1 + n,
-        }))
+        Ok(
+            read_remaining_length(rest)?.map(|(remaining_len, n)| FixedHeader {
+                packet_type,
+                flags,
+                remaining_len,
+                header_len: 1 + n,
+            }),
+        )
     }
 
     /// The size of the whole packet: fixed header plus remaining length.
@@ -285,12 +288,19 @@ pub enum Packet<'a> {
 pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let Some(header) = FixedHeader::parse(buf)? else {
         // Every packet is at least two bytes; a partial remaining length needs at least one more.
-        return Ok(Decoded::Incomplete { needed: 2usize.saturating_sub(buf.len()).max(1) });
+        return Ok(Decoded::Incomplete {
+            needed: 2usize.saturating_sub(buf.len()).max(1),
+        });
     };
     let len = header.packet_len();
     match buf.get(header.header_len..len) {
-        Some(body) => Ok(Decoded::Complete { packet: decode_body(&header, body)?, len }),
-        None => Ok(Decoded::Incomplete { needed: len - buf.len() }),
+        Some(body) => Ok(Decoded::Complete {
+            packet: decode_body(&header, body)?,
+            len,
+        }),
+        None => Ok(Decoded::Incomplete {
+            needed: len - buf.len(),
+        }),
     }
 }
 
@@ -303,14 +313,24 @@ pub fn decode_body<'a>(header: &FixedHeader, body: &'a [u8]) -> Result<Packet<'a
         PacketType::Connect => Packet::Connect(Connect::decode(&mut r)?),
         PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(&mut r)?),
         PacketType::Publish => Packet::Publish(Publish::decode(header.flags, &mut r)?),
-        PacketType::PubAck => Packet::PubAck(PubAck { packet_id: r.packet_id()? }),
-        PacketType::PubRec => Packet::PubRec(PubRec { packet_id: r.packet_id()? }),
-        PacketType::PubRel => Packet::PubRel(PubRel { packet_id: r.packet_id()? }),
-        PacketType::PubComp => Packet::PubComp(PubComp { packet_id: r.packet_id()? }),
+        PacketType::PubAck => Packet::PubAck(PubAck {
+            packet_id: r.packet_id()?,
+        }),
+        PacketType::PubRec => Packet::PubRec(PubRec {
+            packet_id: r.packet_id()?,
+        }),
+        PacketType::PubRel => Packet::PubRel(PubRel {
+            packet_id: r.packet_id()?,
+        }),
+        PacketType::PubComp => Packet::PubComp(PubComp {
+            packet_id: r.packet_id()?,
+        }),
         PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r)?),
         PacketType::SubAck => Packet::SubAck(SubAck::decode(&mut r)?),
         PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r)?),
-        PacketType::UnsubAck => Packet::UnsubAck(UnsubAck { packet_id: r.packet_id()? }),
+        PacketType::UnsubAck => Packet::UnsubAck(UnsubAck {
+            packet_id: r.packet_id()?,
+        }),
         PacketType::PingReq => Packet::PingReq,
         PacketType::PingResp => Packet::PingResp,
         PacketType::Disconnect => Packet::Disconnect,
@@ -457,9 +477,14 @@ impl fmt::Display for DecodeError {
         match self {
             DecodeError::InvalidPacketType(t) => write!(f, "reserved packet type {t}"),
             DecodeError::InvalidFlags { packet_type, flags } => {
-                write!(f, "invalid fixed-header flags {flags:#06b} for {packet_type:?}")
+                write!(
+                    f,
+                    "invalid fixed-header flags {flags:#06b} for {packet_type:?}"
+                )
             }
-            DecodeError::InvalidRemainingLength => f.write_str("remaining length longer than 4 bytes"),
+            DecodeError::InvalidRemainingLength => {
+                f.write_str("remaining length longer than 4 bytes")
+            }
             DecodeError::UnexpectedEnd => f.write_str("field runs past the end of the packet"),
             DecodeError::TrailingBytes => f.write_str("unexpected bytes at the end of the packet"),
             DecodeError::InvalidUtf8 => f.write_str("string is not valid UTF-8"),

@@ -32,7 +32,11 @@ impl<'a> Publish<'a> {
         // The fixed-header flags were checked by FixedHeader::parse.
         let qos = QoS::from_bits((flags >> 1) & 0b11).ok_or(DecodeError::InvalidQoS)?;
         let topic = decode_topic_name(r.binary()?)?;
-        let packet_id = if qos == QoS::AtMostOnce { None } else { Some(r.packet_id()?) };
+        let packet_id = if qos == QoS::AtMostOnce {
+            None
+        } else {
+            Some(r.packet_id()?)
+        };
         Ok(Publish {
             dup: flags & FLAG_DUP != 0,
             qos,

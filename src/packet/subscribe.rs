@@ -78,10 +78,9 @@ impl<'a> UnsubscribeFilters<'a> {
             Filters::Wire(w) => (&[], w),
         };
         let mut r = Reader::new(wire);
-        slice
-            .iter()
-            .copied()
-            .chain(core::iter::from_fn(move || Some(TopicFilter::new_unchecked(r.str().ok()?))))
+        slice.iter().copied().chain(core::iter::from_fn(move || {
+            Some(TopicFilter::new_unchecked(r.str().ok()?))
+        }))
     }
 
     /// The number of filters.
@@ -170,7 +169,10 @@ impl<'a> Subscribe<'a> {
             }
             QoS::from_bits(options).ok_or(DecodeError::InvalidQoS)?;
         }
-        Ok(Subscribe { packet_id, filters: SubscribeFilters(Filters::Wire(wire)) })
+        Ok(Subscribe {
+            packet_id,
+            filters: SubscribeFilters(Filters::Wire(wire)),
+        })
     }
 
     fn remaining_len(&self) -> Result<usize, EncodeError> {
@@ -180,7 +182,11 @@ impl<'a> Subscribe<'a> {
             len += field_len(filter.as_str().as_bytes())? + 1;
             any = true;
         }
-        if any { Ok(len) } else { Err(EncodeError::NoTopicFilters) }
+        if any {
+            Ok(len)
+        } else {
+            Err(EncodeError::NoTopicFilters)
+        }
     }
 
     /// The size of the encoded packet.
@@ -222,7 +228,10 @@ impl<'a> Unsubscribe<'a> {
         while !check.is_empty() {
             read_filter(&mut check)?;
         }
-        Ok(Unsubscribe { packet_id, filters: UnsubscribeFilters(Filters::Wire(wire)) })
+        Ok(Unsubscribe {
+            packet_id,
+            filters: UnsubscribeFilters(Filters::Wire(wire)),
+        })
     }
 
     fn remaining_len(&self) -> Result<usize, EncodeError> {
@@ -232,7 +241,11 @@ impl<'a> Unsubscribe<'a> {
             len += field_len(filter.as_str().as_bytes())?;
             any = true;
         }
-        if any { Ok(len) } else { Err(EncodeError::NoTopicFilters) }
+        if any {
+            Ok(len)
+        } else {
+            Err(EncodeError::NoTopicFilters)
+        }
     }
 
     /// The size of the encoded packet.
@@ -293,7 +306,10 @@ impl<'a> SubscribeReturnCodes<'a> {
         if codes.is_empty() {
             return Err(DecodeError::NoTopicFilters);
         }
-        match codes.iter().find(|&&c| SubscribeReturnCode::from_u8(c).is_none()) {
+        match codes
+            .iter()
+            .find(|&&c| SubscribeReturnCode::from_u8(c).is_none())
+        {
             Some(&bad) => Err(DecodeError::InvalidSubAckReturnCode(bad)),
             None => Ok(Self(codes)),
         }
@@ -301,12 +317,16 @@ impl<'a> SubscribeReturnCodes<'a> {
 
     /// The return codes in order.
     pub fn iter(&self) -> impl Iterator<Item = SubscribeReturnCode> + 'a {
-        self.0.iter().filter_map(|&c| SubscribeReturnCode::from_u8(c))
+        self.0
+            .iter()
+            .filter_map(|&c| SubscribeReturnCode::from_u8(c))
     }
 
     /// The return code for the `index`-th filter of the SUBSCRIBE.
     pub fn get(&self, index: usize) -> Option<SubscribeReturnCode> {
-        self.0.get(index).and_then(|&c| SubscribeReturnCode::from_u8(c))
+        self.0
+            .get(index)
+            .and_then(|&c| SubscribeReturnCode::from_u8(c))
     }
 
     /// The number of return codes.
@@ -352,7 +372,10 @@ impl<'a> SubAck<'a> {
     pub(super) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
         let return_codes = SubscribeReturnCodes::new(r.rest())?;
-        Ok(SubAck { packet_id, return_codes })
+        Ok(SubAck {
+            packet_id,
+            return_codes,
+        })
     }
 
     /// The size of the encoded packet.

@@ -56,7 +56,10 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
-        let (&[hi, lo], rest) = self.rest.split_first_chunk::<2>().ok_or(DecodeError::UnexpectedEnd)?;
+        let (&[hi, lo], rest) = self
+            .rest
+            .split_first_chunk::<2>()
+            .ok_or(DecodeError::UnexpectedEnd)?;
         self.rest = rest;
         Ok(u16::from_be_bytes([hi, lo]))
     }
@@ -66,7 +69,10 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let (head, rest) = self.rest.split_at_checked(n).ok_or(DecodeError::UnexpectedEnd)?;
+        let (head, rest) = self
+            .rest
+            .split_at_checked(n)
+            .ok_or(DecodeError::UnexpectedEnd)?;
         self.rest = rest;
         Ok(head)
     }
@@ -98,7 +104,11 @@ impl<'a> Reader<'a> {
 
     /// Fails if any byte is left unread.
     pub(crate) const fn finish(&self) -> Result<(), DecodeError> {
-        if self.rest.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes) }
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::TrailingBytes)
+        }
     }
 }
 
@@ -124,7 +134,20 @@ impl<'a> Writer<'a> {
         let Some(packet) = buf.get_mut(..len) else {
             return Err(EncodeError::BufferTooSmall { needed: len });
         };
-        let mut w = Writer { rest: packet, len };
+        Ok(Self::head(packet, packet_type, flags, remaining))
+    }
+
+    /// Writes the fixed header of a packet with `remaining` bytes after it into `buf` without
+    /// requiring room for the whole packet: for writing a header in front of a payload that is
+    /// already in place. Writes past the end of `buf` are dropped.
+    pub(crate) fn head(
+        buf: &'a mut [u8],
+        packet_type: PacketType,
+        flags: u8,
+        remaining: usize,
+    ) -> Self {
+        let len = 1 + remaining_length_len(remaining) + remaining;
+        let mut w = Writer { rest: buf, len };
         w.put_u8(((packet_type as u8) << 4) | flags);
         let mut x = remaining;
         loop {
@@ -136,7 +159,7 @@ impl<'a> Writer<'a> {
             }
             w.put_u8(byte | 0x80);
         }
-        Ok(w)
+        w
     }
 
     pub(crate) fn put_u8(&mut self, b: u8) {
@@ -204,7 +227,11 @@ mod tests {
             (268_435_455, &[0xFF, 0xFF, 0xFF, 0x7F]),
         ];
         for &(value, bytes) in cases {
-            assert_eq!(read_remaining_length(bytes), Ok(Some((value, bytes.len()))), "{value}");
+            assert_eq!(
+                read_remaining_length(bytes),
+                Ok(Some((value, bytes.len()))),
+                "{value}"
+            );
             assert_eq!(remaining_length_len(value), bytes.len(), "{value}");
             // The Writer emits the same bytes: a packet of that remaining length, header only.
             let mut buf = vec![0u8; 1 + bytes.len() + value];

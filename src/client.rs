@@ -1,0 +1,343 @@
+//! The async client: a thin driver that moves bytes between a [`Session`] and any
+//! `embedded_io_async` transport, and sleeps with `embassy-time`.
+//!
+//! # Cancel safety
+//!
+//! Embassy programs `select` between the client and their own timers and channels, so every
+//! method may be dropped part-way without corrupting the byte stream:
+//!
+//! * Outgoing packets are encoded into the TX buffer first and written from there; the session
+//!   remembers how much was written. If a future is dropped in the middle of a packet, the next
+//!   call on the client finishes that packet before it sends or reads anything else.
+//! * [`Client::poll`] is fully cancel-safe: received bytes are kept in the RX buffer until they
+//!   form a whole packet, so dropping it loses nothing (given a transport whose `read` is
+//!   cancel-safe, as embassy-net's `TcpSocket` and tokio's `TcpStream` are).
+//! * [`Client::publish`], [`Client::subscribe`] and [`Client::unsubscribe`]: if dropped before
+//!   the request was queued, nothing was sent; if dropped after, the request is sent in full by
+//!   the next call, and its acknowledgement arrives as an [`Event`] as usual.
+//!
+//! # One task receives, others publish
+//!
+//! The client is a single object that needs `&mut` for everything, so it is owned by one task.
+//! Other tasks hand it work through a channel (for example `embassy_sync::channel::Channel`), and
+//! the owning task waits for whichever comes first:
+//!
+//! ```no_run
+//! # async fn example<T: embedded_io_async::Read + embedded_io_async::Write>(
+//! #     mut client: picomqtt::Client<'_, '_, T>,
+//! #     telemetry: &embassy_sync::channel::Channel<
+//! #         embassy_sync::blocking_mutex::raw::NoopRawMutex, u16, 4>,
+//! # ) -> Result<(), picomqtt::Error> {
+//! use embassy_futures::select::{select, Either};
+//! use picomqtt::{Event, QoS};
+//!
+//! loop {
+//!     match select(client.poll(), telemetry.receive()).await {
+//!         // A command arrived from the broker.
+//!         Either::First(event) => {
+//!             if let Event::Message(msg) = event? {
+//!                 // ... act on msg.topic and msg.payload ...
+//!             }
+//!         }
+//!         // Another task produced a reading: publish it.
+//!         Either::Second(light) => {
+//!             let mut json = [0u8; 32];
+//!             let n = picomqtt_json(light, &mut json);
+//!             client.publish("nightlight-1/telemetry", &json[..n], QoS::AtMostOnce, false).await?;
+//!         }
+//!     }
+//! }
+//! # fn picomqtt_json(_: u16, _: &mut [u8]) -> usize { 0 }
+//! # }
+//! ```
+//!
+//! Dropping the `poll` future when the channel wins is safe (see above), so no message is lost.
+
+use embassy_time::{Instant, with_deadline, with_timeout};
+use embedded_io_async::{Read, Write};
+
+use crate::error::Error;
+use crate::packet::{PacketId, QoS};
+use crate::session::{ConnectOptions, Event, Session};
+
+/// An MQTT connection over transport `T`, driving a [`Session`].
+///
+/// `T` is any `embedded_io_async::Read + Write`: an embassy-net `TcpSocket`, a TLS stream, or a
+/// tokio `TcpStream` wrapped in `embedded_io_adapters::tokio_1::FromTokio`. Pass `&mut socket` to
+/// keep ownership of the socket (to close or abort it yourself after an error); pass the socket
+/// itself to let the client drop it, which closes it, on a fatal error or DISCONNECT.
+///
+/// ```no_run
+/// # async fn example<T: embedded_io_async::Read + embedded_io_async::Write>(socket: T)
+/// #     -> Result<(), picomqtt::Error> {
+/// use picomqtt::{Client, ConnectOptions, Event, QoS, Session};
+///
+/// let (mut rx, mut tx) = ([0u8; 1024], [0u8; 1024]);
+/// let mut session = Session::new(&mut rx, &mut tx);
+///
+/// let mut client = Client::connect(&mut session, socket, &ConnectOptions::new("nightlight-1")).await?;
+/// client.subscribe(&[("nightlight-1/commands", QoS::AtLeastOnce)]).await?;
+/// client.publish("nightlight-1/status", b"online", QoS::AtLeastOnce, true).await?;
+/// loop {
+///     match client.poll().await? {
+///         Event::Message(msg) => { /* msg.topic, msg.payload borrow the RX buffer */ }
+///         Event::Published(id) => { /* the broker has the QoS 1 message `id` */ }
+///         Event::Subscribed(suback) => { /* suback.return_codes: granted QoS or failure */ }
+///         Event::Unsubscribed(_) => {}
+///     }
+/// }
+/// # }
+/// ```
+pub struct Client<'s, 'b, T> {
+    session: &'s mut Session<'b>,
+    /// `None` once a fatal error or DISCONNECT closed the connection.
+    transport: Option<T>,
+}
+
+impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
+    /// Connects: sends CONNECT over `transport`, which must already be connected to the broker,
+    /// and waits up to `options.response_timeout` for the CONNACK.
+    ///
+    /// Every refusal is its own error, [`Error::ConnectionRefused`] with the return code. If the
+    /// session continues (`clean_session: false`), the QoS 1 messages that were in flight are
+    /// resent with DUP set and their original packet identifiers before this returns
+    /// [MQTT-4.4.0-1]. Check [`Client::session_present`]: when it is `false`, the broker has no
+    /// subscriptions for this client, and [`Client::resubscribe`] makes them again.
+    pub async fn connect(
+        session: &'s mut Session<'b>,
+        transport: T,
+        options: &ConnectOptions<'_>,
+    ) -> Result<Self, Error> {
+        session.connect(options, Instant::now())?;
+        let mut client = Client {
+            session,
+            transport: Some(transport),
+        };
+        let result = client.handshake().await;
+        client.check(result)?;
+        debug!(
+            "connected, session present: {}",
+            client.session.session_present()
+        );
+        Ok(client)
+    }
+
+    async fn handshake(&mut self) -> Result<(), Error> {
+        self.flush().await?;
+        while !self.session.is_connected() {
+            // No event can come before the CONNACK: anything else is a protocol violation.
+            self.session.process(Instant::now())?;
+            if !self.session.is_connected() {
+                self.fill().await?;
+            }
+        }
+        // Resend the QoS 1 messages in flight before new traffic.
+        self.flush().await
+    }
+
+    /// The session-present flag of the CONNACK (section 3.2.2.2).
+    pub fn session_present(&self) -> bool {
+        self.session.session_present()
+    }
+
+    /// Whether the connection is still up: no fatal error and no DISCONNECT so far.
+    pub fn is_connected(&self) -> bool {
+        self.transport.is_some() && self.session.is_connected()
+    }
+
+    /// The session this client drives.
+    pub fn session(&self) -> &Session<'b> {
+        self.session
+    }
+
+    /// Publishes `payload` to `topic`.
+    ///
+    /// Returns once the packet is written to the transport. QoS 0 returns `None`. QoS 1 returns
+    /// the packet identifier; the message is complete when [`Event::Published`] with that
+    /// identifier comes out of [`Client::poll`]. Several QoS 1 messages can be in flight at once,
+    /// as many as fit in the TX buffer (or [`Session::set_max_in_flight`]); past that this
+    /// returns [`Error::InFlightFull`] until PUBACKs free space.
+    pub async fn publish(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<PacketId>, Error> {
+        let result = self.publish_inner(topic, payload, qos, retain).await;
+        self.check(result)
+    }
+
+    async fn publish_inner(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<PacketId>, Error> {
+        self.flush().await?;
+        let id = self.session.publish(topic, payload, qos, retain)?;
+        self.flush().await?;
+        Ok(id)
+    }
+
+    /// Publishes `value` serialised as JSON, written straight into the TX buffer.
+    #[cfg(feature = "json")]
+    pub async fn publish_json<V: serde::Serialize>(
+        &mut self,
+        topic: &str,
+        value: &V,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<PacketId>, Error> {
+        let result = async {
+            self.flush().await?;
+            let id = self.session.publish_json(topic, value, qos, retain)?;
+            self.flush().await?;
+            Ok(id)
+        }
+        .await;
+        self.check(result)
+    }
+
+    /// Subscribes to `filters`, each with the maximum QoS to receive (0 or 1).
+    ///
+    /// Returns the packet identifier once SUBSCRIBE is written; the broker's answer arrives as
+    /// [`Event::Subscribed`], with the granted QoS or a failure for each filter. The filters are
+    /// recorded in the session, so [`Message::subscription`](crate::Message::subscription) can
+    /// name the one that matched and [`Client::resubscribe`] can repeat them.
+    pub async fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<PacketId, Error> {
+        let result = async {
+            self.flush().await?;
+            let id = self.session.subscribe(filters)?;
+            self.flush().await?;
+            Ok(id)
+        }
+        .await;
+        self.check(result)
+    }
+
+    /// Subscribes again to every filter the session recorded, in one SUBSCRIBE; `None` if there
+    /// are none. Use it after [`Client::connect`] when [`Client::session_present`] is `false`.
+    pub async fn resubscribe(&mut self) -> Result<Option<PacketId>, Error> {
+        let result = async {
+            self.flush().await?;
+            let id = self.session.resubscribe()?;
+            self.flush().await?;
+            Ok(id)
+        }
+        .await;
+        self.check(result)
+    }
+
+    /// Unsubscribes from `filters` and forgets them. The answer arrives as
+    /// [`Event::Unsubscribed`].
+    pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
+        let result = async {
+            self.flush().await?;
+            let id = self.session.unsubscribe(filters)?;
+            self.flush().await?;
+            Ok(id)
+        }
+        .await;
+        self.check(result)
+    }
+
+    /// Waits for the next event from the broker, keeping the connection alive meanwhile.
+    ///
+    /// Sends what is pending (the PUBACK of the previous message, a PINGREQ when nothing was
+    /// sent for the keep alive interval), then reads. Returns [`Error::KeepAliveTimeout`] when a
+    /// PINGRESP does not come back within the response timeout, so a dead connection is
+    /// reported instead of waiting forever. Call it continuously (for example in a `select`
+    /// with your own work): it is what answers the broker. Cancel-safe.
+    pub async fn poll(&mut self) -> Result<Event<'_>, Error> {
+        let result = self.next_event().await;
+        self.check(result)?;
+        // `next_event` returned Ok only with an event ready.
+        self.session.event().ok_or(Error::NotConnected)
+    }
+
+    async fn next_event(&mut self) -> Result<(), Error> {
+        loop {
+            self.flush().await?;
+            if self.session.process(Instant::now())? {
+                return Ok(());
+            }
+            if !self.session.output_pending() {
+                self.fill().await?;
+            }
+        }
+    }
+
+    /// Sends DISCONNECT and closes the connection. The broker discards the will message
+    /// [MQTT-3.14.4-3]; the session is kept for the next [`Client::connect`].
+    pub async fn disconnect(mut self) -> Result<(), Error> {
+        let result = async {
+            self.flush().await?;
+            self.session.disconnect()?;
+            self.flush().await
+        }
+        .await;
+        self.transport = None;
+        self.session.close();
+        result
+    }
+
+    /// Writes everything the session has queued, then flushes the transport.
+    async fn flush(&mut self) -> Result<(), Error> {
+        let timeout = self.session.response_timeout();
+        let transport = self.transport.as_mut().ok_or(Error::NotConnected)?;
+        while let Some(data) = self.session.transmit_data() {
+            let n = match with_timeout(timeout, transport.write(data)).await {
+                Ok(Ok(0)) => return Err(Error::ConnectionClosed),
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => return Err(Error::transport(e)),
+                // No progress for the response timeout: the peer is gone.
+                Err(_) => return Err(Error::KeepAliveTimeout),
+            };
+            self.session.transmitted(n, Instant::now());
+        }
+        if self.session.needs_flush() {
+            match with_timeout(timeout, transport.flush()).await {
+                Ok(Ok(())) => self.session.flushed(),
+                Ok(Err(e)) => return Err(Error::transport(e)),
+                Err(_) => return Err(Error::KeepAliveTimeout),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads once into the RX buffer, or handles the session's timeout if it comes first.
+    async fn fill(&mut self) -> Result<(), Error> {
+        let transport = self.transport.as_mut().ok_or(Error::NotConnected)?;
+        let deadline = self.session.poll_timeout();
+        let buf = self.session.receive_buffer();
+        let read = match deadline {
+            Some(deadline) => match with_deadline(deadline, transport.read(buf)).await {
+                Ok(read) => read,
+                Err(_) => return self.session.handle_timeout(Instant::now()),
+            },
+            None => transport.read(buf).await,
+        };
+        match read {
+            Ok(0) => Err(Error::ConnectionClosed),
+            Ok(n) => {
+                self.session.received(n);
+                Ok(())
+            }
+            Err(e) => Err(Error::transport(e)),
+        }
+    }
+
+    /// Closes the connection on a fatal error [MQTT-4.8.0-1]: the transport is dropped.
+    fn check<R>(&mut self, result: Result<R, Error>) -> Result<R, Error> {
+        if let Err(e) = &result
+            && e.is_fatal()
+        {
+            warn!("connection closed: {:?}", e);
+            self.transport = None;
+            self.session.close();
+        }
+        result
+    }
+}

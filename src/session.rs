@@ -1,0 +1,1223 @@
+//! The sans-I/O protocol core: packet identifiers, QoS 1 messages in flight, subscriptions,
+//! keep alive deadlines, and what every received packet means.
+//!
+//! [`Session`] does no I/O and reads no clock: bytes and the current time go in, bytes to send and
+//! events come out. The async [`Client`](crate::Client) is a thin loop around it; another driver
+//! (blocking, RTIC, a test) can use it the same way:
+//!
+//! 1. Send [`Session::transmit_data`] and report the bytes written with
+//!    [`Session::transmitted`]; repeat until it returns `None`.
+//! 2. Call [`Session::process`]. When it returns `true`, [`Session::event`] is the next event;
+//!    the packet behind it is released on the next call to `process`.
+//! 3. Otherwise read from the network into [`Session::receive_buffer`], report the count with
+//!    [`Session::received`], and go to 1. When [`Session::poll_timeout`] passes first, call
+//!    [`Session::handle_timeout`].
+//!
+//! # Memory
+//!
+//! The session borrows two caller buffers and allocates nothing:
+//!
+//! * **RX** holds received bytes. It must fit the largest packet you want to receive: a PUBLISH
+//!   takes 5 + 2 + topic + 2 + payload bytes. A larger packet is skipped and reported as
+//!   [`Error::PacketTooLarge`]; the stream stays in sync.
+//! * **TX** holds, from its start: the topic filters you subscribed to (4 bytes + filter each),
+//!   every QoS 1 PUBLISH sent but not yet acknowledged (its encoded size, kept for resending after
+//!   a reconnect), and the packet being sent now. When a QoS 1 message does not fit beside the
+//!   ones in flight, publishing returns [`Error::InFlightFull`]; a packet larger than the whole
+//!   buffer gives [`Error::BufferTooSmall`].
+
+use embassy_time::{Duration, Instant};
+
+use crate::error::{Error, ProtocolError};
+use crate::packet::{
+    self, ConnAck, Connect, ConnectReturnCode, FixedHeader, Packet, PacketId, PacketType, PubAck,
+    Publish, QoS, SubAck, Will,
+};
+use crate::topic::{TopicFilter, TopicName};
+
+/// How many SUBSCRIBE and UNSUBSCRIBE requests may wait for their acknowledgement at once.
+pub const MAX_PENDING_REQUESTS: usize = 4;
+
+/// The tag byte of a subscription record in the TX store. Packet type 0 is reserved, so it cannot
+/// be confused with a stored PUBLISH, whose first byte is 0x3_.
+const SUBSCRIPTION_TAG: u8 = 0x00;
+/// Tag, QoS and a two-byte length in front of each stored filter.
+const SUBSCRIPTION_HEADER: usize = 4;
+/// The DUP flag in the first byte of a PUBLISH.
+const DUP: u8 = 0b1000;
+
+/// How and where to connect: the fields of CONNECT plus the client's response timeout.
+///
+/// ```
+/// use picomqtt::{ConnectOptions, QoS, TopicName};
+/// use picomqtt::packet::Will;
+/// use embassy_time::Duration;
+///
+/// let options = ConnectOptions {
+///     keep_alive: 30,
+///     clean_session: false,
+///     will: Some(Will {
+///         topic: TopicName::new("nightlight-1/status")?,
+///         payload: b"offline",
+///         qos: QoS::AtLeastOnce,
+///         retain: true,
+///     }),
+///     response_timeout: Duration::from_secs(5),
+///     ..ConnectOptions::new("nightlight-1")
+/// };
+/// # Ok::<(), picomqtt::TopicError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ConnectOptions<'a> {
+    /// The client identifier. It may be empty only with `clean_session` [MQTT-3.1.3-7].
+    pub client_id: &'a str,
+    /// Discard any earlier session, here and at the broker [MQTT-3.1.2-6]. Default `true`.
+    pub clean_session: bool,
+    /// Keep alive interval in seconds; 0 turns keep alive off. Default 60.
+    pub keep_alive: u16,
+    /// The message the broker publishes if the connection closes without DISCONNECT.
+    pub will: Option<Will<'a>>,
+    /// User name for the broker, if it asks for one.
+    pub username: Option<&'a str>,
+    /// Password; needs a user name [MQTT-3.1.2-22].
+    pub password: Option<&'a [u8]>,
+    /// How long to wait for CONNACK, for PINGRESP after a PINGREQ, and for the transport to
+    /// accept bytes, before the connection is declared dead. Default 10 s.
+    pub response_timeout: Duration,
+}
+
+impl<'a> ConnectOptions<'a> {
+    /// Options with the given client id and defaults for the rest: clean session, keep alive
+    /// 60 s, no will, no credentials, 10 s response timeout.
+    pub const fn new(client_id: &'a str) -> Self {
+        ConnectOptions {
+            client_id,
+            clean_session: true,
+            keep_alive: 60,
+            will: None,
+            username: None,
+            password: None,
+            response_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A received application message. Topic and payload borrow the RX buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Message<'a> {
+    /// The topic it was published to.
+    pub topic: &'a str,
+    /// The payload.
+    pub payload: &'a [u8],
+    /// The QoS it was delivered with (0 or 1).
+    pub qos: QoS,
+    /// Whether it is a retained message sent because of a new subscription [MQTT-3.3.1-9].
+    pub retain: bool,
+    /// Whether the broker marked it as a possible re-delivery.
+    pub dup: bool,
+    /// The first of this session's subscription filters that matches the topic, if any.
+    pub subscription: Option<&'a str>,
+}
+
+impl Message<'_> {
+    /// Whether the message's topic matches `filter` (section 4.7).
+    pub fn matches(&self, filter: TopicFilter<'_>) -> bool {
+        TopicName::new(self.topic).is_ok_and(|topic| filter.matches(topic))
+    }
+}
+
+/// Something the broker told the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Event<'a> {
+    /// An application message on a subscribed topic. A QoS 1 message is acknowledged (PUBACK)
+    /// on the next call to the client, after you handled it.
+    Message(Message<'a>),
+    /// The broker acknowledged (PUBACK) the QoS 1 PUBLISH with this packet identifier.
+    Published(PacketId),
+    /// The broker answered a SUBSCRIBE: one return code per filter, granted QoS or failure.
+    Subscribed(SubAck<'a>),
+    /// The broker acknowledged the UNSUBSCRIBE with this packet identifier.
+    Unsubscribed(PacketId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Not connected: before the first connect, or after DISCONNECT or a fatal error.
+    Idle,
+    /// CONNECT queued or sent; only a CONNACK may come now.
+    Connecting { deadline: Instant },
+    /// CONNACK accepted.
+    Connected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    Subscribe { filters: usize },
+    Unsubscribe,
+}
+
+/// What a received packet asks of the session, without borrowing the RX buffer.
+#[derive(Debug, Clone, Copy)]
+enum Incoming {
+    ConnAck(ConnAck),
+    Publish {
+        qos: QoS,
+        packet_id: Option<PacketId>,
+    },
+    PubAck(PacketId),
+    SubAck {
+        packet_id: PacketId,
+        codes: usize,
+    },
+    UnsubAck(PacketId),
+    PingResp,
+    Unexpected(PacketType),
+}
+
+impl Incoming {
+    fn of(packet: &Packet<'_>) -> Self {
+        match packet {
+            Packet::ConnAck(c) => Incoming::ConnAck(*c),
+            Packet::Publish(p) => Incoming::Publish {
+                qos: p.qos,
+                packet_id: p.packet_id,
+            },
+            Packet::PubAck(a) => Incoming::PubAck(a.packet_id),
+            Packet::SubAck(a) => Incoming::SubAck {
+                packet_id: a.packet_id,
+                codes: a.return_codes.len(),
+            },
+            Packet::UnsubAck(a) => Incoming::UnsubAck(a.packet_id),
+            Packet::PingResp => Incoming::PingResp,
+            other => Incoming::Unexpected(other.packet_type()),
+        }
+    }
+}
+
+const FIRST_PACKET_ID: PacketId = match PacketId::new(1) {
+    Some(id) => id,
+    None => panic!(),
+};
+
+/// The state of one MQTT session; see the [module documentation](self).
+///
+/// Subscriptions and QoS 1 messages in flight outlive connections: make the session once, then
+/// connect, lose the connection and connect again with the same session.
+pub struct Session<'b> {
+    rx: &'b mut [u8],
+    /// `rx[rx_start..rx_end]` is received and not yet processed.
+    rx_start: usize,
+    rx_end: usize,
+    /// The size of the packet behind the current event, released by the next `process`.
+    rx_ready: usize,
+    /// Bytes of an oversized packet still to be discarded from the stream.
+    rx_skip: usize,
+
+    tx: &'b mut [u8],
+    /// `tx[..store_len]` holds subscription records and QoS 1 PUBLISH packets in flight.
+    store_len: usize,
+    /// `tx[out_start..out_end]` is the rest of the packet being sent.
+    out_start: usize,
+    out_end: usize,
+    /// After a CONNACK: the store offset from which to look for in-flight PUBLISHes to resend.
+    resend: Option<usize>,
+    /// Bytes were written that the transport has not been asked to flush.
+    unflushed: bool,
+    /// Where `begin_publish` put the payload, relative to `store_len`.
+    publish_offset: usize,
+
+    state: State,
+    session_present: bool,
+    next_packet_id: u16,
+    requests: [Option<(PacketId, Request)>; MAX_PENDING_REQUESTS],
+    in_flight: usize,
+    max_in_flight: usize,
+    keep_alive: Duration,
+    response_timeout: Duration,
+    last_sent: Instant,
+    ping_deadline: Option<Instant>,
+}
+
+impl<'b> Session<'b> {
+    /// A new, empty session over the caller's receive and transmit buffers.
+    ///
+    /// See the [module documentation](self#memory) for how to size them.
+    pub fn new(rx: &'b mut [u8], tx: &'b mut [u8]) -> Self {
+        Session {
+            rx,
+            rx_start: 0,
+            rx_end: 0,
+            rx_ready: 0,
+            rx_skip: 0,
+            tx,
+            store_len: 0,
+            out_start: 0,
+            out_end: 0,
+            resend: None,
+            unflushed: false,
+            publish_offset: 0,
+            state: State::Idle,
+            session_present: false,
+            next_packet_id: 1,
+            requests: [None; MAX_PENDING_REQUESTS],
+            in_flight: 0,
+            max_in_flight: usize::MAX,
+            keep_alive: Duration::from_ticks(0),
+            response_timeout: Duration::from_secs(10),
+            last_sent: Instant::from_ticks(0),
+            ping_deadline: None,
+        }
+    }
+
+    /// Limits how many QoS 1 messages may wait for PUBACK at once (default: as many as fit in
+    /// the TX buffer). Publishing QoS 1 past the limit returns [`Error::InFlightFull`].
+    pub fn set_max_in_flight(&mut self, max: usize) {
+        self.max_in_flight = max;
+    }
+
+    /// Whether a CONNACK accepted the connection and no fatal error happened since.
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Connected
+    }
+
+    /// The session-present flag of the last CONNACK: `true` when the broker resumed a stored
+    /// session, subscriptions included; `false` when the subscriptions must be made again, which
+    /// [`Session::resubscribe`] does.
+    pub fn session_present(&self) -> bool {
+        self.session_present
+    }
+
+    /// How many QoS 1 messages wait for their PUBACK.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// The response timeout of the current connection.
+    pub fn response_timeout(&self) -> Duration {
+        self.response_timeout
+    }
+
+    // ----- connection --------------------------------------------------------------------------
+
+    /// Starts a new connection: queues CONNECT, to be sent before anything else.
+    ///
+    /// Forgets everything about the previous connection (bytes half sent or received, requests
+    /// waiting for acknowledgements). With `clean_session`, also discards the QoS 1 messages in
+    /// flight [MQTT-3.1.2-6]; without it they are resent after the CONNACK with DUP set
+    /// [MQTT-4.4.0-1]. Subscription records are kept either way: they are what
+    /// [`Session::resubscribe`] sends.
+    pub fn connect(&mut self, options: &ConnectOptions<'_>, now: Instant) -> Result<(), Error> {
+        let connect = Connect {
+            clean_session: options.clean_session,
+            keep_alive: options.keep_alive,
+            client_id: options.client_id,
+            will: options.will,
+            username: options.username,
+            password: options.password,
+        };
+        // Check that CONNECT can be encoded before changing any state.
+        let needed = connect.encoded_len()?;
+        if options.clean_session {
+            self.discard_in_flight();
+        }
+        self.reset_connection();
+        let len = self.encode_output(needed, |buf| connect.encode(buf))?;
+        self.queue_output(len);
+        self.keep_alive = Duration::from_secs(u64::from(options.keep_alive));
+        self.response_timeout = options.response_timeout;
+        self.state = State::Connecting {
+            deadline: now.saturating_add(self.response_timeout),
+        };
+        Ok(())
+    }
+
+    /// Queues DISCONNECT and leaves the connected state; the session is kept for later.
+    pub fn disconnect(&mut self) -> Result<(), Error> {
+        self.ensure_ready_to_send()?;
+        let len = self.encode_output(2, |buf| Packet::Disconnect.encode(buf))?;
+        self.queue_output(len);
+        self.state = State::Idle;
+        Ok(())
+    }
+
+    /// Records that the network connection is gone (a fatal error, or the transport was
+    /// dropped). The session is kept for the next [`Session::connect`].
+    pub fn close(&mut self) {
+        self.state = State::Idle;
+    }
+
+    fn reset_connection(&mut self) {
+        self.rx_start = 0;
+        self.rx_end = 0;
+        self.rx_ready = 0;
+        self.rx_skip = 0;
+        self.out_start = self.store_len;
+        self.out_end = self.store_len;
+        self.resend = None;
+        self.unflushed = false;
+        self.requests = [None; MAX_PENDING_REQUESTS];
+        self.ping_deadline = None;
+        self.session_present = false;
+    }
+
+    fn discard_in_flight(&mut self) {
+        let mut at = 0;
+        while let Some(len) = self.record_len(at) {
+            if self.tx.get(at) == Some(&SUBSCRIPTION_TAG) {
+                at += len;
+            } else {
+                self.remove_record(at, len);
+            }
+        }
+        self.in_flight = 0;
+    }
+
+    fn fail(&mut self, error: ProtocolError) -> Error {
+        warn!(
+            "closing the connection: protocol violation by the broker: {:?}",
+            error
+        );
+        self.state = State::Idle;
+        Error::Protocol(error)
+    }
+
+    // ----- sending -----------------------------------------------------------------------------
+
+    /// The bytes to send next, if any: the rest of the current packet, or after a CONNACK that
+    /// continues a session, the next QoS 1 message to resend with DUP set.
+    pub fn transmit_data(&mut self) -> Option<&[u8]> {
+        if self.out_start >= self.out_end {
+            self.next_resend();
+        }
+        if self.out_start < self.out_end {
+            self.tx.get(self.out_start..self.out_end)
+        } else {
+            None
+        }
+    }
+
+    /// Reports that the first `n` bytes of [`Session::transmit_data`] were written at `now`.
+    pub fn transmitted(&mut self, n: usize, now: Instant) {
+        let n = n.min(self.out_end.saturating_sub(self.out_start));
+        if n == 0 {
+            return;
+        }
+        self.out_start += n;
+        self.unflushed = true;
+        if self.out_start == self.out_end {
+            // A whole packet went out: keep alive counts from here [MQTT-3.1.2-23].
+            self.last_sent = now;
+            self.out_start = self.store_len;
+            self.out_end = self.store_len;
+        }
+    }
+
+    /// Whether bytes were written since the transport was last flushed.
+    pub fn needs_flush(&self) -> bool {
+        self.unflushed
+    }
+
+    /// Reports that the transport was flushed.
+    pub fn flushed(&mut self) {
+        self.unflushed = false;
+    }
+
+    /// Queues the next in-flight PUBLISH of a resend sweep.
+    fn next_resend(&mut self) {
+        let Some(mut at) = self.resend.take() else {
+            return;
+        };
+        while let Some(len) = self.record_len(at) {
+            match self.tx.get_mut(at) {
+                Some(first) if *first != SUBSCRIPTION_TAG => {
+                    // Re-delivery of a QoS 1 PUBLISH: DUP=1, same packet identifier
+                    // [MQTT-3.3.1-1], [MQTT-4.4.0-1].
+                    *first |= DUP;
+                    self.resend = Some(at + len);
+                    self.out_start = at;
+                    self.out_end = at + len;
+                    return;
+                }
+                _ => at += len,
+            }
+        }
+    }
+
+    /// Whether bytes wait to be sent: call [`Session::transmit_data`].
+    pub fn output_pending(&self) -> bool {
+        self.out_start < self.out_end || self.resend.is_some()
+    }
+
+    /// Every request needs a connection and no packet half-way out: drivers send
+    /// [`Session::transmit_data`] before anything else.
+    fn ensure_ready_to_send(&self) -> Result<(), Error> {
+        if self.state != State::Connected {
+            Err(Error::NotConnected)
+        } else if self.output_pending() {
+            Err(Error::InFlightFull)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Encodes a packet of `needed` bytes into the space after the store.
+    fn encode_output(
+        &mut self,
+        needed: usize,
+        encode: impl FnOnce(&mut [u8]) -> Result<usize, packet::EncodeError>,
+    ) -> Result<usize, Error> {
+        self.check_space(needed)?;
+        let scratch = self.tx.get_mut(self.store_len..).unwrap_or_default();
+        Ok(encode(scratch)?)
+    }
+
+    /// Whether `needed` more bytes fit after the store.
+    fn check_space(&self, needed: usize) -> Result<(), Error> {
+        if needed > self.tx.len().saturating_sub(self.subscription_bytes()) {
+            Err(Error::BufferTooSmall { needed })
+        } else if needed > self.tx.len().saturating_sub(self.store_len) {
+            Err(Error::InFlightFull)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn queue_output(&mut self, len: usize) {
+        self.out_start = self.store_len;
+        self.out_end = self.store_len + len;
+    }
+
+    fn allocate_packet_id(&mut self) -> PacketId {
+        // Skip identifiers still in use [MQTT-2.3.1-2]. Far fewer than 65,535 can be in use,
+        // so this ends after a few steps.
+        for _ in 0..=u16::MAX {
+            let candidate = PacketId::new(self.next_packet_id);
+            self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
+            if let Some(id) = candidate
+                && !self.packet_id_in_use(id)
+            {
+                return id;
+            }
+        }
+        FIRST_PACKET_ID
+    }
+
+    fn packet_id_in_use(&self, id: PacketId) -> bool {
+        self.requests.iter().flatten().any(|(pid, _)| *pid == id) || self.find_publish(id).is_some()
+    }
+
+    /// Queues a PUBLISH of `payload` to `topic`.
+    ///
+    /// A QoS 1 message stays in the TX buffer until its PUBACK, is resent after a reconnect that
+    /// continues the session, and its packet identifier is returned.
+    pub fn publish(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Option<PacketId>, Error> {
+        self.publish_with(topic, qos, retain, Some(payload.len()), |area| {
+            let dst = area.get_mut(..payload.len())?;
+            dst.copy_from_slice(payload);
+            Some(payload.len())
+        })
+    }
+
+    /// Queues a PUBLISH whose payload `write` produces in place, into the slice it is given.
+    ///
+    /// With `len: Some(n)` the slice is exactly `n` bytes; with `None` it is all the free space
+    /// and `write` returns how much it used. `write` returns `None` when the payload does not
+    /// fit, which gives [`Error::InFlightFull`] or [`Error::BufferTooSmall`]. This is how
+    /// JSON is serialised straight into the TX buffer.
+    pub fn publish_with(
+        &mut self,
+        topic: &str,
+        qos: QoS,
+        retain: bool,
+        len: Option<usize>,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> Result<Option<PacketId>, Error> {
+        let topic = TopicName::new(topic)?;
+        let area = self.begin_publish(topic, qos, len)?;
+        let area_len = area.len();
+        match write(area) {
+            Some(n) if n <= area_len => self.commit_publish(topic, qos, retain, n),
+            _ => Err(self.no_room_for_payload(topic, qos, area_len)),
+        }
+    }
+
+    fn no_room_for_payload(&self, topic: TopicName<'_>, qos: QoS, area: usize) -> Error {
+        // The payload was larger than the free space; tell whether it could ever fit.
+        let needed = payload_offset(topic, qos, area + 1) + area + 1;
+        self.check_space(needed)
+            .err()
+            .unwrap_or(Error::InFlightFull)
+    }
+
+    /// Reserves room for a PUBLISH and returns the payload area.
+    fn begin_publish(
+        &mut self,
+        topic: TopicName<'_>,
+        qos: QoS,
+        len: Option<usize>,
+    ) -> Result<&mut [u8], Error> {
+        self.ensure_ready_to_send()?;
+        if qos == QoS::ExactlyOnce {
+            return Err(Error::UnsupportedQoS);
+        }
+        if qos == QoS::AtLeastOnce && self.in_flight >= self.max_in_flight {
+            return Err(Error::InFlightFull);
+        }
+        let free = self.tx.len().saturating_sub(self.store_len);
+        let (offset, area) = match len {
+            Some(n) => {
+                let offset = payload_offset(topic, qos, n);
+                self.check_space(offset.saturating_add(n))?;
+                (offset, n)
+            }
+            None => {
+                // Size the header for the largest payload that could fit.
+                let offset = payload_offset(topic, qos, free);
+                (offset, free.saturating_sub(offset))
+            }
+        };
+        self.publish_offset = offset;
+        let start = self.store_len + offset;
+        self.tx
+            .get_mut(start..start + area)
+            .ok_or(Error::InFlightFull)
+    }
+
+    /// Writes the header in front of the payload that `begin_publish` placed and queues it.
+    fn commit_publish(
+        &mut self,
+        topic: TopicName<'_>,
+        qos: QoS,
+        retain: bool,
+        payload_len: usize,
+    ) -> Result<Option<PacketId>, Error> {
+        let packet_id = if qos == QoS::AtMostOnce {
+            None
+        } else {
+            Some(self.allocate_packet_id())
+        };
+        let head = Publish {
+            dup: false,
+            qos,
+            retain,
+            topic,
+            packet_id,
+            payload: &[],
+        };
+        let id_len = if packet_id.is_some() { 2 } else { 0 };
+        let remaining = 2 + topic.as_str().len() + id_len + payload_len;
+        let len = packet::publish_header_len(remaining) + remaining;
+        let payload_start = self.store_len + self.publish_offset;
+        // The header goes right in front of the payload; it is never longer than the reserved
+        // space, because the reservation was sized for a payload at least this long.
+        let start = (payload_start + payload_len)
+            .checked_sub(len)
+            .ok_or(Error::InFlightFull)?;
+        let head_dst = self
+            .tx
+            .get_mut(start..payload_start)
+            .ok_or(Error::InFlightFull)?;
+        write_publish_head(head_dst, &head, remaining);
+        if start != self.store_len {
+            self.tx.copy_within(start..start + len, self.store_len);
+        }
+        if qos == QoS::AtLeastOnce {
+            // The packet becomes a record of the store and is sent from there.
+            self.out_start = self.store_len;
+            self.store_len += len;
+            self.out_end = self.store_len;
+            self.in_flight += 1;
+        } else {
+            self.queue_output(len);
+        }
+        Ok(packet_id)
+    }
+
+    /// Queues a SUBSCRIBE for `filters`, each with the maximum QoS to receive (0 or 1), and
+    /// records them for routing ([`Message::subscription`]) and for [`Session::resubscribe`].
+    ///
+    /// The answer arrives as [`Event::Subscribed`] with the same packet identifier.
+    pub fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<PacketId, Error> {
+        self.ensure_ready_to_send()?;
+        let mut packet_len = 2;
+        let mut record_bytes = 0;
+        for &(filter, qos) in filters {
+            TopicFilter::new(filter)?;
+            if qos == QoS::ExactlyOnce {
+                return Err(Error::UnsupportedQoS);
+            }
+            packet_len += 2 + filter.len() + 1;
+            if self.find_subscription_record(filter).is_none() {
+                record_bytes += SUBSCRIPTION_HEADER + filter.len();
+            }
+        }
+        if filters.is_empty() {
+            return Err(Error::Encode(packet::EncodeError::NoTopicFilters));
+        }
+        let slot = self.free_request_slot()?;
+        let packet_len = packet::publish_header_len(packet_len) + packet_len;
+        self.check_space(record_bytes + packet_len)?;
+        for &(filter, qos) in filters {
+            self.record_subscription(filter, qos);
+        }
+        let packet_id = self.allocate_packet_id();
+        let items = filters.iter().map(|&(f, q)| (f.as_bytes(), q as u8));
+        let len = encode_request(
+            self.scratch(),
+            PacketType::Subscribe,
+            packet_id,
+            items,
+            true,
+        );
+        self.queue_output(len);
+        self.requests[slot] = Some((
+            packet_id,
+            Request::Subscribe {
+                filters: filters.len(),
+            },
+        ));
+        Ok(packet_id)
+    }
+
+    /// Queues one SUBSCRIBE for every filter this session has recorded, or returns `None` when
+    /// there are none. Call it after connecting when [`Session::session_present`] is `false`:
+    /// the broker has no subscriptions for this client then.
+    pub fn resubscribe(&mut self) -> Result<Option<PacketId>, Error> {
+        self.ensure_ready_to_send()?;
+        let (mut count, mut packet_len) = (0, 2);
+        for (filter, _) in self.subscriptions() {
+            count += 1;
+            packet_len += 2 + filter.len() + 1;
+        }
+        if count == 0 {
+            return Ok(None);
+        }
+        let slot = self.free_request_slot()?;
+        self.check_space(packet::publish_header_len(packet_len) + packet_len)?;
+        let packet_id = self.allocate_packet_id();
+        let (store, scratch) = self.tx.split_at_mut(self.store_len);
+        let items = Subscriptions { store, at: 0 }.map(|(f, q)| (f.as_bytes(), q as u8));
+        let len = encode_request(scratch, PacketType::Subscribe, packet_id, items, true);
+        self.queue_output(len);
+        self.requests[slot] = Some((packet_id, Request::Subscribe { filters: count }));
+        Ok(Some(packet_id))
+    }
+
+    /// Queues an UNSUBSCRIBE for `filters` and forgets them. The answer arrives as
+    /// [`Event::Unsubscribed`] with the same packet identifier.
+    pub fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
+        self.ensure_ready_to_send()?;
+        let mut packet_len = 2;
+        for &filter in filters {
+            TopicFilter::new(filter)?;
+            packet_len += 2 + filter.len();
+        }
+        if filters.is_empty() {
+            return Err(Error::Encode(packet::EncodeError::NoTopicFilters));
+        }
+        let slot = self.free_request_slot()?;
+        let packet_len = packet::publish_header_len(packet_len) + packet_len;
+        // Forgetting the records first can only make room.
+        for &filter in filters {
+            if let Some((at, len)) = self.find_subscription_record(filter) {
+                self.remove_record(at, len);
+            }
+        }
+        self.check_space(packet_len)?;
+        let packet_id = self.allocate_packet_id();
+        let items = filters.iter().map(|f| (f.as_bytes(), 0));
+        let len = encode_request(
+            self.scratch(),
+            PacketType::Unsubscribe,
+            packet_id,
+            items,
+            false,
+        );
+        self.queue_output(len);
+        self.requests[slot] = Some((packet_id, Request::Unsubscribe));
+        Ok(packet_id)
+    }
+
+    fn scratch(&mut self) -> &mut [u8] {
+        self.tx.get_mut(self.store_len..).unwrap_or_default()
+    }
+
+    fn free_request_slot(&self) -> Result<usize, Error> {
+        self.requests
+            .iter()
+            .position(Option::is_none)
+            .ok_or(Error::TooManyPending)
+    }
+
+    // ----- the store: subscription records and QoS 1 messages in flight ------------------------
+
+    /// The length of the record at `at`, if one starts there.
+    fn record_len(&self, at: usize) -> Option<usize> {
+        record_len(self.tx.get(..self.store_len)?, at)
+    }
+
+    fn remove_record(&mut self, at: usize, len: usize) {
+        let end = self.store_len;
+        if at + len <= end {
+            self.tx.copy_within(at + len..end, at);
+            self.store_len -= len;
+            self.out_start = self.store_len;
+            self.out_end = self.store_len;
+        }
+    }
+
+    /// The subscription filters recorded, with their QoS.
+    pub fn subscriptions(&self) -> impl Iterator<Item = (&str, QoS)> {
+        Subscriptions {
+            store: self.tx.get(..self.store_len).unwrap_or_default(),
+            at: 0,
+        }
+    }
+
+    fn subscription_bytes(&self) -> usize {
+        self.subscriptions()
+            .map(|(f, _)| SUBSCRIPTION_HEADER + f.len())
+            .sum()
+    }
+
+    fn find_subscription_record(&self, filter: &str) -> Option<(usize, usize)> {
+        let mut at = 0;
+        while let Some(len) = self.record_len(at) {
+            if self.tx.get(at) == Some(&SUBSCRIPTION_TAG)
+                && self.tx.get(at + SUBSCRIPTION_HEADER..at + len) == Some(filter.as_bytes())
+            {
+                return Some((at, len));
+            }
+            at += len;
+        }
+        None
+    }
+
+    /// Records `filter` (or updates its QoS); the space was checked by the caller.
+    fn record_subscription(&mut self, filter: &str, qos: QoS) {
+        if let Some((at, _)) = self.find_subscription_record(filter) {
+            if let Some(q) = self.tx.get_mut(at + 1) {
+                *q = qos as u8;
+            }
+            return;
+        }
+        let [hi, lo] = (filter.len() as u16).to_be_bytes();
+        let start = self.store_len;
+        let Some(dst) = self
+            .tx
+            .get_mut(start..start + SUBSCRIPTION_HEADER + filter.len())
+        else {
+            return;
+        };
+        let (head, body) = dst.split_at_mut(SUBSCRIPTION_HEADER);
+        head.copy_from_slice(&[SUBSCRIPTION_TAG, qos as u8, hi, lo]);
+        body.copy_from_slice(filter.as_bytes());
+        self.store_len += SUBSCRIPTION_HEADER + filter.len();
+        self.out_start = self.store_len;
+        self.out_end = self.store_len;
+    }
+
+    /// The offset and length of the in-flight PUBLISH with packet identifier `id`.
+    fn find_publish(&self, id: PacketId) -> Option<(usize, usize)> {
+        let store = self.tx.get(..self.store_len)?;
+        let mut at = 0;
+        while let Some(len) = record_len(store, at) {
+            if store.get(at) != Some(&SUBSCRIPTION_TAG)
+                && stored_publish_id(store.get(at..at + len)?) == Some(id.get())
+            {
+                return Some((at, len));
+            }
+            at += len;
+        }
+        None
+    }
+
+    // ----- receiving ---------------------------------------------------------------------------
+
+    /// The free space at the end of the RX buffer, to read network bytes into.
+    pub fn receive_buffer(&mut self) -> &mut [u8] {
+        if self.rx_start > 0 {
+            self.rx.copy_within(self.rx_start..self.rx_end, 0);
+            self.rx_end -= self.rx_start;
+            self.rx_start = 0;
+        }
+        self.rx.get_mut(self.rx_end..).unwrap_or_default()
+    }
+
+    /// Reports that `n` bytes were read into [`Session::receive_buffer`].
+    pub fn received(&mut self, n: usize) {
+        self.rx_end = self.rx_end.saturating_add(n).min(self.rx.len());
+    }
+
+    /// Processes received bytes until an event is ready (`Ok(true)`) or more bytes are needed
+    /// (`Ok(false)`). Acknowledgements are queued as output; send them before calling again.
+    ///
+    /// The packet behind the previous event is released first. A fatal error closes the
+    /// connection state; [`Error::PacketTooLarge`] is not fatal and processing can go on.
+    pub fn process(&mut self, now: Instant) -> Result<bool, Error> {
+        self.rx_start += self.rx_ready;
+        self.rx_ready = 0;
+        loop {
+            if self.output_pending() {
+                return Ok(false);
+            }
+            let skipped = self.rx_skip.min(self.rx_end - self.rx_start);
+            self.rx_start += skipped;
+            self.rx_skip -= skipped;
+            if self.rx_skip > 0 {
+                return Ok(false);
+            }
+            let data = self.rx.get(self.rx_start..self.rx_end).unwrap_or_default();
+            let header = match FixedHeader::parse(data) {
+                Ok(Some(header)) => header,
+                Ok(None) => return Ok(false),
+                Err(e) => return Err(self.fail(ProtocolError::Malformed(e))),
+            };
+            let len = header.packet_len();
+            if len > self.rx.len() {
+                return self.oversized(&header);
+            }
+            let Some(body) = data.get(header.header_len..len) else {
+                return Ok(false);
+            };
+            let incoming = match packet::decode_body(&header, body) {
+                Ok(packet) => Incoming::of(&packet),
+                Err(e) => return Err(self.fail(ProtocolError::Malformed(e))),
+            };
+            if self.handle(incoming, now)? {
+                self.rx_ready = len;
+                return Ok(true);
+            }
+            self.rx_start += len;
+            if let Incoming::ConnAck(_) = incoming {
+                // Stop here: the caller learns of the connection before any later packet.
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Acts on a valid packet; `Ok(true)` when it becomes an event.
+    fn handle(&mut self, incoming: Incoming, now: Instant) -> Result<bool, Error> {
+        let unexpected = |t| ProtocolError::UnexpectedPacket(t);
+        match self.state {
+            State::Idle => return Err(Error::NotConnected),
+            State::Connecting { .. } => {
+                let Incoming::ConnAck(connack) = incoming else {
+                    // Nothing but CONNACK may come first [MQTT-3.2.0-1].
+                    return Err(self.fail(unexpected(incoming_type(&incoming))));
+                };
+                return self.on_connack(connack, now);
+            }
+            State::Connected => {}
+        }
+        match incoming {
+            Incoming::Publish {
+                qos: QoS::AtMostOnce,
+                ..
+            } => Ok(true),
+            Incoming::Publish {
+                qos: QoS::AtLeastOnce,
+                packet_id: Some(id),
+            } => {
+                self.queue_puback(id);
+                Ok(true)
+            }
+            Incoming::Publish { .. } => Err(self.fail(ProtocolError::UnexpectedQoS2)),
+            Incoming::PubAck(id) => match self.find_publish(id) {
+                Some((at, len)) => {
+                    self.remove_record(at, len);
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                    Ok(true)
+                }
+                None => Err(self.unknown_id(PacketType::PubAck, id)),
+            },
+            Incoming::SubAck { packet_id, codes } => {
+                match self.take_request(packet_id, PacketType::SubAck)? {
+                    Request::Subscribe { filters } if filters == codes => Ok(true),
+                    Request::Subscribe { .. } => Err(self.fail(ProtocolError::SubAckCountMismatch)),
+                    Request::Unsubscribe => Err(self.unknown_id(PacketType::SubAck, packet_id)),
+                }
+            }
+            Incoming::UnsubAck(packet_id) => {
+                match self.take_request(packet_id, PacketType::UnsubAck)? {
+                    Request::Unsubscribe => Ok(true),
+                    Request::Subscribe { .. } => {
+                        Err(self.unknown_id(PacketType::UnsubAck, packet_id))
+                    }
+                }
+            }
+            Incoming::PingResp => {
+                self.ping_deadline = None;
+                Ok(false)
+            }
+            Incoming::ConnAck(_) => Err(self.fail(unexpected(PacketType::ConnAck))),
+            Incoming::Unexpected(t) => Err(self.fail(unexpected(t))),
+        }
+    }
+
+    fn on_connack(&mut self, connack: ConnAck, now: Instant) -> Result<bool, Error> {
+        if connack.return_code != ConnectReturnCode::Accepted {
+            self.state = State::Idle;
+            return Err(Error::ConnectionRefused(connack.return_code));
+        }
+        self.state = State::Connected;
+        self.session_present = connack.session_present;
+        self.last_sent = now;
+        if self.in_flight > 0 {
+            debug!("resending {} QoS 1 messages with DUP", self.in_flight);
+            self.resend = Some(0);
+        }
+        Ok(false)
+    }
+
+    fn unknown_id(&mut self, packet_type: PacketType, packet_id: PacketId) -> Error {
+        self.fail(ProtocolError::UnknownPacketId {
+            packet_type,
+            packet_id,
+        })
+    }
+
+    fn take_request(&mut self, id: PacketId, packet_type: PacketType) -> Result<Request, Error> {
+        let slot = self
+            .requests
+            .iter_mut()
+            .find(|r| matches!(r, Some((pid, _)) if *pid == id));
+        match slot.and_then(Option::take) {
+            Some((_, request)) => Ok(request),
+            None => Err(self.unknown_id(packet_type, id)),
+        }
+    }
+
+    fn queue_puback(&mut self, packet_id: PacketId) {
+        // Four bytes always fit: every buffer that could hold the CONNECT has room for them.
+        if let Ok(len) = self.encode_output(4, |buf| PubAck { packet_id }.encode(buf)) {
+            self.queue_output(len);
+        }
+    }
+
+    /// A packet larger than the RX buffer: skip it, acknowledging a QoS 1 PUBLISH if its packet
+    /// identifier can be read, so the broker does not redeliver it forever.
+    fn oversized(&mut self, header: &FixedHeader) -> Result<bool, Error> {
+        let len = header.packet_len();
+        if header.packet_type == PacketType::Publish {
+            if self.state != State::Connected {
+                return Err(self.fail(ProtocolError::UnexpectedPacket(PacketType::Publish)));
+            }
+            if (header.flags >> 1) & 0b11 == QoS::AtLeastOnce as u8 {
+                let data = self.rx.get(self.rx_start + header.header_len..self.rx_end);
+                let mut r = packet::Reader::new(data.unwrap_or_default());
+                let id = r
+                    .binary()
+                    .and_then(packet::decode_topic_name)
+                    .and_then(|_| r.packet_id());
+                match id {
+                    Ok(id) => self.queue_puback(id),
+                    // Wait for the topic and packet identifier, unless the buffer is full.
+                    Err(packet::DecodeError::UnexpectedEnd) if self.rx_end < self.rx.len() => {
+                        return Ok(false);
+                    }
+                    Err(packet::DecodeError::UnexpectedEnd) => {
+                        warn!("oversized QoS 1 PUBLISH: topic too long to acknowledge");
+                    }
+                    Err(e) => return Err(self.fail(ProtocolError::Malformed(e))),
+                }
+            }
+        }
+        warn!(
+            "skipping a {:?} of {} bytes: larger than the RX buffer",
+            header.packet_type, len
+        );
+        self.rx_skip = len;
+        let skipped = self.rx_skip.min(self.rx_end - self.rx_start);
+        self.rx_start += skipped;
+        self.rx_skip -= skipped;
+        Err(Error::PacketTooLarge {
+            packet_type: header.packet_type,
+            len,
+        })
+    }
+
+    /// The event that [`Session::process`] found, borrowing the RX buffer.
+    pub fn event(&self) -> Option<Event<'_>> {
+        let bytes = self.rx.get(self.rx_start..self.rx_start + self.rx_ready)?;
+        let packet::Decoded::Complete { packet, .. } = packet::decode(bytes).ok()? else {
+            return None;
+        };
+        Some(match packet {
+            Packet::Publish(p) => Event::Message(Message {
+                topic: p.topic.as_str(),
+                payload: p.payload,
+                qos: p.qos,
+                retain: p.retain,
+                dup: p.dup,
+                subscription: self
+                    .subscriptions()
+                    .map(|(f, _)| f)
+                    .find(|f| TopicFilter::new_unchecked(f).matches(p.topic)),
+            }),
+            Packet::PubAck(a) => Event::Published(a.packet_id),
+            Packet::SubAck(a) => Event::Subscribed(a),
+            Packet::UnsubAck(a) => Event::Unsubscribed(a.packet_id),
+            _ => return None,
+        })
+    }
+
+    // ----- time --------------------------------------------------------------------------------
+
+    /// When [`Session::handle_timeout`] must be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Idle => None,
+            State::Connecting { deadline } => Some(deadline),
+            State::Connected => match self.ping_deadline {
+                Some(deadline) => Some(deadline),
+                None if self.keep_alive.as_ticks() == 0 => None,
+                None => Some(self.last_sent.saturating_add(self.keep_alive)),
+            },
+        }
+    }
+
+    /// Acts on the passage of time: queues PINGREQ when nothing was sent for the keep alive
+    /// interval [MQTT-3.1.2-23], and fails when CONNACK or PINGRESP is overdue.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
+        match self.state {
+            State::Idle => {}
+            State::Connecting { deadline } => {
+                if now >= deadline {
+                    self.state = State::Idle;
+                    return Err(Error::ConnAckTimeout);
+                }
+            }
+            State::Connected => match self.ping_deadline {
+                Some(deadline) if now >= deadline => {
+                    warn!("no PINGRESP in time: the connection is dead");
+                    self.state = State::Idle;
+                    return Err(Error::KeepAliveTimeout);
+                }
+                Some(_) => {}
+                None => {
+                    let due = self.last_sent.saturating_add(self.keep_alive);
+                    if self.keep_alive.as_ticks() > 0 && now >= due && !self.output_pending() {
+                        let len = self.encode_output(2, |buf| Packet::PingReq.encode(buf))?;
+                        self.queue_output(len);
+                        self.ping_deadline = Some(now.saturating_add(self.response_timeout));
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+fn incoming_type(incoming: &Incoming) -> PacketType {
+    match incoming {
+        Incoming::ConnAck(_) => PacketType::ConnAck,
+        Incoming::Publish { .. } => PacketType::Publish,
+        Incoming::PubAck(_) => PacketType::PubAck,
+        Incoming::SubAck { .. } => PacketType::SubAck,
+        Incoming::UnsubAck(_) => PacketType::UnsubAck,
+        Incoming::PingResp => PacketType::PingResp,
+        Incoming::Unexpected(t) => *t,
+    }
+}
+
+/// The offset of the payload in a PUBLISH of `payload_len` bytes: fixed header, topic, and
+/// packet identifier.
+fn payload_offset(topic: TopicName<'_>, qos: QoS, payload_len: usize) -> usize {
+    let id = if qos == QoS::AtMostOnce { 0 } else { 2 };
+    let variable = 2 + topic.as_str().len() + id;
+    packet::publish_header_len(variable.saturating_add(payload_len)) + variable
+}
+
+/// Writes the fixed header, topic and packet identifier of a PUBLISH with `remaining` bytes
+/// after its fixed header into `dst`, which is exactly as long as they are.
+fn write_publish_head(dst: &mut [u8], head: &Publish<'_>, remaining: usize) {
+    let mut w = packet::Writer::head(dst, PacketType::Publish, head.flags(), remaining);
+    w.put_binary(head.topic.as_str().as_bytes());
+    if let Some(id) = head.packet_id {
+        w.put_u16(id.get());
+    }
+}
+
+/// Encodes SUBSCRIBE (`with_qos`) or UNSUBSCRIBE with the given filters into `buf`, which the
+/// caller checked is large enough. Returns the packet length.
+fn encode_request<'f>(
+    buf: &mut [u8],
+    packet_type: PacketType,
+    packet_id: PacketId,
+    filters: impl Iterator<Item = (&'f [u8], u8)> + Clone,
+    with_qos: bool,
+) -> usize {
+    let per_filter = if with_qos { 3 } else { 2 };
+    let remaining = 2 + filters
+        .clone()
+        .map(|(f, _)| f.len() + per_filter)
+        .sum::<usize>();
+    let Ok(mut w) = packet::Writer::new(buf, packet_type, 0b0010, remaining) else {
+        return 0;
+    };
+    w.put_u16(packet_id.get());
+    for (filter, qos) in filters {
+        w.put_binary(filter);
+        if with_qos {
+            w.put_u8(qos);
+        }
+    }
+    w.finish()
+}
+
+/// The length of the record at `at` in `store`, if a whole one starts there.
+fn record_len(store: &[u8], at: usize) -> Option<usize> {
+    let rest = store.get(at..)?;
+    let len = match *rest.first()? {
+        SUBSCRIPTION_TAG => {
+            let &[_, _, hi, lo] = rest.first_chunk::<SUBSCRIPTION_HEADER>()?;
+            SUBSCRIPTION_HEADER + usize::from(u16::from_be_bytes([hi, lo]))
+        }
+        _ => {
+            let (remaining, n) = packet::read_remaining_length(rest.get(1..)?).ok()??;
+            1 + n + remaining
+        }
+    };
+    (len <= rest.len()).then_some(len)
+}
+
+/// The packet identifier of a stored QoS 1 PUBLISH.
+fn stored_publish_id(packet: &[u8]) -> Option<u16> {
+    let (_, n) = packet::read_remaining_length(packet.get(1..)?).ok()??;
+    let mut r = packet::Reader::new(packet.get(1 + n..)?);
+    r.binary().ok()?;
+    r.u16().ok()
+}
+
+/// Iterates the subscription records of a store.
+#[derive(Clone)]
+struct Subscriptions<'s> {
+    store: &'s [u8],
+    at: usize,
+}
+
+impl<'s> Iterator for Subscriptions<'s> {
+    type Item = (&'s str, QoS);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let len = record_len(self.store, self.at)?;
+            let record = self.store.get(self.at..self.at + len)?;
+            self.at += len;
+            if let [SUBSCRIPTION_TAG, qos, _, _, filter @ ..] = record {
+                let filter = core::str::from_utf8(filter).ok()?;
+                return Some((filter, QoS::from_bits(*qos)?));
+            }
+        }
+    }
+}
