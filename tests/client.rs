@@ -64,17 +64,27 @@ impl Broker {
     /// Whether the client closed its end: a read gives end of stream.
     async fn sees_closed(&mut self) -> bool {
         let mut byte = [0u8; 1];
-        matches!(timeout(StdDuration::from_secs(5), self.io.read(&mut byte)).await, Ok(Ok(0)))
+        matches!(
+            timeout(StdDuration::from_secs(5), self.io.read(&mut byte)).await,
+            Ok(Ok(0))
+        )
     }
 }
 
 fn pipe(max_write: usize) -> (Pipe, Broker) {
     let (client, broker) = tokio::io::duplex(4096);
-    (Pipe { io: client, max_write }, Broker { io: broker })
+    (
+        Pipe {
+            io: client,
+            max_write,
+        },
+        Broker { io: broker },
+    )
 }
 
-const CONNECT_C1: [u8; 16] =
-    [0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 2, b'c', b'1'];
+const CONNECT_C1: [u8; 16] = [
+    0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 2, b'c', b'1',
+];
 const CONNACK: [u8; 4] = [0x20, 2, 0, 0];
 
 /// Runs the client side and the broker side of a test to completion, concurrently.
@@ -82,7 +92,9 @@ async fn run(client: impl Future<Output = ()>, broker: impl Future<Output = ()>)
     let both = async {
         tokio::join!(client, broker);
     };
-    timeout(StdDuration::from_secs(20), both).await.expect("test took longer than 20 s");
+    timeout(StdDuration::from_secs(20), both)
+        .await
+        .expect("test took longer than 20 s");
 }
 
 #[tokio::test]
@@ -92,11 +104,19 @@ async fn connect_then_publish_subscribe_and_receive_over_a_transport() {
     let mut session = Session::new(&mut rx, &mut tx);
     run(
         async {
-            let mut client =
-                Client::connect(&mut session, transport, &ConnectOptions::new("c1")).await.unwrap();
+            let mut client = Client::connect(&mut session, transport, &ConnectOptions::new("c1"))
+                .await
+                .unwrap();
             assert!(!client.session_present());
-            let sub = client.subscribe(&[("cmd/+", QoS::AtLeastOnce)]).await.unwrap();
-            let id = client.publish("t", b"42", QoS::AtLeastOnce, false).await.unwrap().unwrap();
+            let sub = client
+                .subscribe(&[("cmd/+", QoS::AtLeastOnce)])
+                .await
+                .unwrap();
+            let id = client
+                .publish("t", b"42", QoS::AtLeastOnce, false)
+                .await
+                .unwrap()
+                .unwrap();
             let mut seen = Vec::new();
             for _ in 0..3 {
                 match client.poll().await.unwrap() {
@@ -122,11 +142,18 @@ async fn connect_then_publish_subscribe_and_receive_over_a_transport() {
         async {
             broker.expect(&CONNECT_C1).await;
             broker.send(&CONNACK).await;
-            broker.expect(&[0x82, 10, 0, 1, 0, 5, b'c', b'm', b'd', b'/', b'+', 1]).await;
-            broker.expect(&[0x32, 7, 0, 1, b't', 0, 2, b'4', b'2']).await;
+            broker
+                .expect(&[0x82, 10, 0, 1, 0, 5, b'c', b'm', b'd', b'/', b'+', 1])
+                .await;
+            broker
+                .expect(&[0x32, 7, 0, 1, b't', 0, 2, b'4', b'2'])
+                .await;
             broker.send(&[0x90, 3, 0, 1, 1]).await;
             broker.send(&[0x40, 2, 0, 2]).await;
-            broker.send(&[0x32, 13, 0, 7, b'c', b'm', b'd', b'/', b'l', b'e', b'd', 0, 9, b'o', b'n'])
+            broker
+                .send(&[
+                    0x32, 13, 0, 7, b'c', b'm', b'd', b'/', b'l', b'e', b'd', 0, 9, b'o', b'n',
+                ])
                 .await;
             // The PUBACK of the message comes once the application is done with it.
             broker.expect(&[0x40, 2, 0, 9]).await;
@@ -155,7 +182,10 @@ async fn no_connack_within_the_response_timeout_is_conn_ack_timeout() {
         },
         async {
             broker.expect(&CONNECT_C1).await;
-            assert!(broker.sees_closed().await, "the client drops the connection");
+            assert!(
+                broker.sees_closed().await,
+                "the client drops the connection"
+            );
         },
     )
     .await;
@@ -173,7 +203,9 @@ async fn idle_connection_sends_pingreq_and_reports_a_dead_broker() {
     };
     run(
         async {
-            let mut client = Client::connect(&mut session, transport, &options).await.unwrap();
+            let mut client = Client::connect(&mut session, transport, &options)
+                .await
+                .unwrap();
             let started = std::time::Instant::now();
             // The first PINGREQ is answered; the second is not.
             let result = client.poll().await;
@@ -185,7 +217,10 @@ async fn idle_connection_sends_pingreq_and_reports_a_dead_broker() {
             assert_eq!(client.poll().await.err(), Some(Error::NotConnected));
         },
         async {
-            broker.expect(&[0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 1, 0, 2, b'c', b'1'])
+            broker
+                .expect(&[
+                    0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 1, 0, 2, b'c', b'1',
+                ])
                 .await;
             broker.send(&CONNACK).await;
             broker.expect(&[0xC0, 0]).await;
@@ -204,11 +239,14 @@ async fn a_protocol_violation_closes_the_network_connection_mqtt_4_8_0_1() {
     let mut session = Session::new(&mut rx, &mut tx);
     run(
         async {
-            let mut client =
-                Client::connect(&mut session, transport, &ConnectOptions::new("c1")).await.unwrap();
+            let mut client = Client::connect(&mut session, transport, &ConnectOptions::new("c1"))
+                .await
+                .unwrap();
             assert_eq!(
                 client.poll().await.err(),
-                Some(Error::Protocol(ProtocolError::UnexpectedPacket(PacketType::ConnAck)))
+                Some(Error::Protocol(ProtocolError::UnexpectedPacket(
+                    PacketType::ConnAck
+                )))
             );
             assert!(!client.is_connected());
             assert_eq!(
@@ -233,8 +271,9 @@ async fn the_broker_closing_the_connection_is_reported_as_connection_closed() {
     let mut session = Session::new(&mut rx, &mut tx);
     run(
         async {
-            let mut client =
-                Client::connect(&mut session, transport, &ConnectOptions::new("c1")).await.unwrap();
+            let mut client = Client::connect(&mut session, transport, &ConnectOptions::new("c1"))
+                .await
+                .unwrap();
             assert_eq!(client.poll().await.err(), Some(Error::ConnectionClosed));
             assert!(client.poll().await.unwrap_err().is_fatal());
         },
@@ -254,11 +293,15 @@ async fn an_oversized_packet_is_reported_and_skipped_and_the_next_message_arrive
     let mut session = Session::new(&mut rx, &mut tx);
     run(
         async {
-            let mut client =
-                Client::connect(&mut session, transport, &ConnectOptions::new("c1")).await.unwrap();
+            let mut client = Client::connect(&mut session, transport, &ConnectOptions::new("c1"))
+                .await
+                .unwrap();
             assert_eq!(
                 client.poll().await.err(),
-                Some(Error::PacketTooLarge { packet_type: PacketType::Publish, len: 102 })
+                Some(Error::PacketTooLarge {
+                    packet_type: PacketType::Publish,
+                    len: 102
+                })
             );
             assert!(client.is_connected());
             match client.poll().await.unwrap() {
@@ -272,7 +315,9 @@ async fn an_oversized_packet_is_reported_and_skipped_and_the_next_message_arrive
             let mut big = vec![0x30, 100, 0, 3, b'b', b'i', b'g'];
             big.extend([b'x'; 95]);
             broker.send(&big).await;
-            broker.send(&[0x30, 9, 0, 5, b's', b'm', b'a', b'l', b'l', b'o', b'k']).await;
+            broker
+                .send(&[0x30, 9, 0, 5, b's', b'm', b'a', b'l', b'l', b'o', b'k'])
+                .await;
         },
     )
     .await;
@@ -287,8 +332,9 @@ async fn dropping_poll_in_the_middle_of_a_packet_loses_nothing() {
     let (go_on_tx, go_on_rx) = tokio::sync::oneshot::channel::<()>();
     run(
         async {
-            let mut client =
-                Client::connect(&mut session, transport, &ConnectOptions::new("c1")).await.unwrap();
+            let mut client = Client::connect(&mut session, transport, &ConnectOptions::new("c1"))
+                .await
+                .unwrap();
             half_sent_rx.await.unwrap();
             // Poll until a timer wins: the half packet is read and the poll future dropped.
             for _ in 0..3 {
@@ -327,12 +373,19 @@ async fn dropping_publish_mid_write_still_sends_the_whole_packet_before_the_next
     let mut session = Session::new(&mut rx, &mut tx);
     run(
         async {
-            let mut client =
-                Client::connect(&mut session, transport, &ConnectOptions::new("c1")).await.unwrap();
+            let mut client = Client::connect(&mut session, transport, &ConnectOptions::new("c1"))
+                .await
+                .unwrap();
             let first = client.publish("a", b"first", QoS::AtLeastOnce, false);
             let cut = select(first, tokio::task::yield_now()).await;
-            assert!(matches!(cut, Either::Second(())), "the publish was still writing");
-            client.publish("b", b"second", QoS::AtMostOnce, false).await.unwrap();
+            assert!(
+                matches!(cut, Either::Second(())),
+                "the publish was still writing"
+            );
+            client
+                .publish("b", b"second", QoS::AtMostOnce, false)
+                .await
+                .unwrap();
             match client.poll().await.unwrap() {
                 Event::Published(id) => assert_eq!(id.get(), 1),
                 other => panic!("{other:?}"),
@@ -342,8 +395,12 @@ async fn dropping_publish_mid_write_still_sends_the_whole_packet_before_the_next
             broker.expect(&CONNECT_C1).await;
             broker.send(&CONNACK).await;
             // The first packet arrives whole, then the second: the stream is intact.
-            broker.expect(&[0x32, 10, 0, 1, b'a', 0, 1, b'f', b'i', b'r', b's', b't']).await;
-            broker.expect(&[0x30, 9, 0, 1, b'b', b's', b'e', b'c', b'o', b'n', b'd']).await;
+            broker
+                .expect(&[0x32, 10, 0, 1, b'a', 0, 1, b'f', b'i', b'r', b's', b't'])
+                .await;
+            broker
+                .expect(&[0x30, 9, 0, 1, b'b', b's', b'e', b'c', b'o', b'n', b'd'])
+                .await;
             broker.send(&[0x40, 2, 0, 1]).await;
         },
     )
@@ -370,9 +427,13 @@ async fn one_task_publishes_telemetry_while_the_client_task_waits_for_commands()
     };
     // The MQTT task: owns the client, publishes readings, receives commands.
     let mqtt = async {
-        let mut client =
-            Client::connect(&mut session, transport, &ConnectOptions::new("c1")).await.unwrap();
-        client.subscribe(&[("c1/commands", QoS::AtLeastOnce)]).await.unwrap();
+        let mut client = Client::connect(&mut session, transport, &ConnectOptions::new("c1"))
+            .await
+            .unwrap();
+        client
+            .subscribe(&[("c1/commands", QoS::AtLeastOnce)])
+            .await
+            .unwrap();
         let (mut published, mut received) = (0, 0);
         while published < 3 || received < 2 {
             match select(client.poll(), telemetry.receive()).await {
@@ -423,7 +484,10 @@ async fn one_task_publishes_telemetry_while_the_client_task_waits_for_commands()
             got.push(packet);
         }
         let mut stream = vec![0u8; 2 * 19 + 4];
-        timeout(StdDuration::from_secs(5), broker.io.read_exact(&mut stream)).await.unwrap().unwrap();
+        timeout(StdDuration::from_secs(5), broker.io.read_exact(&mut stream))
+            .await
+            .unwrap()
+            .unwrap();
         let puback = [0x40, 2, 0, 1];
         let without_ack: Vec<u8> = match stream.windows(4).position(|w| w == puback) {
             Some(at) => [&stream[..at], &stream[at + 4..]].concat(),
@@ -439,22 +503,33 @@ async fn one_task_publishes_telemetry_while_the_client_task_waits_for_commands()
     let all = async {
         tokio::join!(sensor, mqtt, led, broker_side);
     };
-    timeout(StdDuration::from_secs(20), all).await.expect("test took longer than 20 s");
+    timeout(StdDuration::from_secs(20), all)
+        .await
+        .expect("test took longer than 20 s");
 }
 
 #[tokio::test]
 async fn reconnect_resends_unacknowledged_qos1_with_dup_before_new_messages() {
     let (mut rx, mut tx) = ([0u8; 64], [0u8; 128]);
     let mut session = Session::new(&mut rx, &mut tx);
-    let options = ConnectOptions { clean_session: false, ..ConnectOptions::new("c1") };
-    let persistent_connect =
-        [0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x00, 0, 60, 0, 2, b'c', b'1'];
+    let options = ConnectOptions {
+        clean_session: false,
+        ..ConnectOptions::new("c1")
+    };
+    let persistent_connect = [
+        0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x00, 0, 60, 0, 2, b'c', b'1',
+    ];
 
     let (transport, mut broker) = pipe(usize::MAX);
     run(
         async {
-            let mut client = Client::connect(&mut session, transport, &options).await.unwrap();
-            client.publish("a", b"1", QoS::AtLeastOnce, false).await.unwrap();
+            let mut client = Client::connect(&mut session, transport, &options)
+                .await
+                .unwrap();
+            client
+                .publish("a", b"1", QoS::AtLeastOnce, false)
+                .await
+                .unwrap();
             assert_eq!(client.poll().await.err(), Some(Error::ConnectionClosed));
         },
         async {
@@ -469,9 +544,14 @@ async fn reconnect_resends_unacknowledged_qos1_with_dup_before_new_messages() {
     let (transport, mut broker) = pipe(usize::MAX);
     run(
         async {
-            let mut client = Client::connect(&mut session, transport, &options).await.unwrap();
+            let mut client = Client::connect(&mut session, transport, &options)
+                .await
+                .unwrap();
             assert!(client.session_present());
-            client.publish("b", b"2", QoS::AtLeastOnce, false).await.unwrap();
+            client
+                .publish("b", b"2", QoS::AtLeastOnce, false)
+                .await
+                .unwrap();
             for expected in [1, 2] {
                 match client.poll().await.unwrap() {
                     Event::Published(id) => assert_eq!(id.get(), expected),
