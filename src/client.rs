@@ -113,26 +113,13 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
             session,
             transport: Some(transport),
         };
-        let result = client.handshake().await;
+        let result = client.drive(true).await;
         client.check(result)?;
         debug!(
             "connected, session present: {}",
             client.session.session_present()
         );
         Ok(client)
-    }
-
-    async fn handshake(&mut self) -> Result<(), Error> {
-        self.flush().await?;
-        while !self.session.is_connected() {
-            // No event can come before the CONNACK: anything else is a protocol violation.
-            self.session.process(Instant::now())?;
-            if !self.session.is_connected() {
-                self.fill().await?;
-            }
-        }
-        // Resend the QoS 1 messages in flight before new traffic.
-        self.flush().await
     }
 
     /// The session-present flag of the CONNACK (section 3.2.2.2).
@@ -164,21 +151,13 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
         qos: QoS,
         retain: bool,
     ) -> Result<Option<PacketId>, Error> {
-        let result = self.publish_inner(topic, payload, qos, retain).await;
-        self.check(result)
-    }
-
-    async fn publish_inner(
-        &mut self,
-        topic: &str,
-        payload: &[u8],
-        qos: QoS,
-        retain: bool,
-    ) -> Result<Option<PacketId>, Error> {
-        self.flush().await?;
-        let id = self.session.publish(topic, payload, qos, retain)?;
-        self.flush().await?;
-        Ok(id)
+        self.request(Request::Publish {
+            topic,
+            payload,
+            qos,
+            retain,
+        })
+        .await
     }
 
     /// Publishes `value` serialised as JSON, written straight into the TX buffer.
@@ -207,40 +186,23 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// recorded in the session, so [`Message::subscription`](crate::Message::subscription) can
     /// name the one that matched and [`Client::resubscribe`] can repeat them.
     pub async fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<PacketId, Error> {
-        let result = async {
-            self.flush().await?;
-            let id = self.session.subscribe(filters)?;
-            self.flush().await?;
-            Ok(id)
-        }
-        .await;
-        self.check(result)
+        self.request(Request::Subscribe(filters))
+            .await?
+            .ok_or(Error::NotConnected)
     }
 
     /// Subscribes again to every filter the session recorded, in one SUBSCRIBE; `None` if there
     /// are none. Use it after [`Client::connect`] when [`Client::session_present`] is `false`.
     pub async fn resubscribe(&mut self) -> Result<Option<PacketId>, Error> {
-        let result = async {
-            self.flush().await?;
-            let id = self.session.resubscribe()?;
-            self.flush().await?;
-            Ok(id)
-        }
-        .await;
-        self.check(result)
+        self.request(Request::Resubscribe).await
     }
 
     /// Unsubscribes from `filters` and forgets them. The answer arrives as
     /// [`Event::Unsubscribed`].
     pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
-        let result = async {
-            self.flush().await?;
-            let id = self.session.unsubscribe(filters)?;
-            self.flush().await?;
-            Ok(id)
-        }
-        .await;
-        self.check(result)
+        self.request(Request::Unsubscribe(filters))
+            .await?
+            .ok_or(Error::NotConnected)
     }
 
     /// Waits for the next event from the broker, keeping the connection alive meanwhile.
@@ -251,36 +213,63 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// reported instead of waiting forever. Call it continuously (for example in a `select`
     /// with your own work): it is what answers the broker. Cancel-safe.
     pub async fn poll(&mut self) -> Result<Event<'_>, Error> {
-        let result = self.next_event().await;
+        let result = self.drive(false).await;
         self.check(result)?;
-        // `next_event` returned Ok only with an event ready.
+        // `drive` returned Ok with an event ready.
         self.session.event().ok_or(Error::NotConnected)
-    }
-
-    async fn next_event(&mut self) -> Result<(), Error> {
-        loop {
-            self.flush().await?;
-            if self.session.process(Instant::now())? {
-                return Ok(());
-            }
-            if !self.session.output_pending() {
-                self.fill().await?;
-            }
-        }
     }
 
     /// Sends DISCONNECT and closes the connection. The broker discards the will message
     /// [MQTT-3.14.4-3]; the session is kept for the next [`Client::connect`].
     pub async fn disconnect(mut self) -> Result<(), Error> {
-        let result = async {
-            self.flush().await?;
-            self.session.disconnect()?;
-            self.flush().await
-        }
-        .await;
+        let result = self.request(Request::Disconnect).await;
         self.transport = None;
         self.session.close();
-        result
+        result.map(drop)
+    }
+
+    /// Sends what is pending, queues `request`, and sends it. One state machine for every
+    /// request keeps the code small.
+    async fn request(&mut self, request: Request<'_>) -> Result<Option<PacketId>, Error> {
+        let result = async {
+            self.flush().await?;
+            let id = match request {
+                Request::Publish {
+                    topic,
+                    payload,
+                    qos,
+                    retain,
+                } => self.session.publish(topic, payload, qos, retain)?,
+                Request::Subscribe(filters) => Some(self.session.subscribe(filters)?),
+                Request::Unsubscribe(filters) => Some(self.session.unsubscribe(filters)?),
+                Request::Resubscribe => self.session.resubscribe()?,
+                Request::Disconnect => {
+                    self.session.disconnect()?;
+                    None
+                }
+            };
+            self.flush().await?;
+            Ok(id)
+        }
+        .await;
+        self.check(result)
+    }
+
+    /// Sends and receives until the CONNACK is in and the resends are out (`connecting`), or
+    /// until an event is ready.
+    async fn drive(&mut self, connecting: bool) -> Result<(), Error> {
+        loop {
+            self.flush().await?;
+            if connecting && self.session.is_connected() {
+                return Ok(());
+            }
+            if self.session.process(Instant::now())? {
+                return Ok(());
+            }
+            if !self.session.output_pending() && !(connecting && self.session.is_connected()) {
+                self.fill().await?;
+            }
+        }
     }
 
     /// Writes everything the session has queued, then flushes the transport.
@@ -310,22 +299,16 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// Reads once into the RX buffer, or handles the session's timeout if it comes first.
     async fn fill(&mut self) -> Result<(), Error> {
         let transport = self.transport.as_mut().ok_or(Error::NotConnected)?;
-        let deadline = self.session.poll_timeout();
+        let deadline = self.session.poll_timeout().unwrap_or(Instant::MAX);
         let buf = self.session.receive_buffer();
-        let read = match deadline {
-            Some(deadline) => match with_deadline(deadline, transport.read(buf)).await {
-                Ok(read) => read,
-                Err(_) => return self.session.handle_timeout(Instant::now()),
-            },
-            None => transport.read(buf).await,
-        };
-        match read {
-            Ok(0) => Err(Error::ConnectionClosed),
-            Ok(n) => {
+        match with_deadline(deadline, transport.read(buf)).await {
+            Ok(Ok(0)) => Err(Error::ConnectionClosed),
+            Ok(Ok(n)) => {
                 self.session.received(n);
                 Ok(())
             }
-            Err(e) => Err(Error::transport(e)),
+            Ok(Err(e)) => Err(Error::transport(e)),
+            Err(_) => self.session.handle_timeout(Instant::now()),
         }
     }
 
@@ -340,4 +323,18 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
         }
         result
     }
+}
+
+/// What [`Client::request`] queues.
+enum Request<'r> {
+    Publish {
+        topic: &'r str,
+        payload: &'r [u8],
+        qos: QoS,
+        retain: bool,
+    },
+    Subscribe(&'r [(&'r str, QoS)]),
+    Unsubscribe(&'r [&'r str]),
+    Resubscribe,
+    Disconnect,
 }

@@ -889,8 +889,9 @@ impl<'b> Session<'b> {
             let Some(body) = data.get(header.header_len..len) else {
                 return Ok(false);
             };
-            let incoming = match packet::decode_body(&header, body) {
-                Ok(packet) => Incoming::of(&packet),
+            let incoming = match packet::decode_server_body(&header, body) {
+                Ok(Some(packet)) => Incoming::of(&packet),
+                Ok(None) => Incoming::Unexpected(header.packet_type),
                 Err(e) => return Err(self.fail(ProtocolError::Malformed(e))),
             };
             if self.handle(incoming, now)? {
@@ -1049,9 +1050,9 @@ impl<'b> Session<'b> {
     /// The event that [`Session::process`] found, borrowing the RX buffer.
     pub fn event(&self) -> Option<Event<'_>> {
         let bytes = self.rx.get(self.rx_start..self.rx_start + self.rx_ready)?;
-        let packet::Decoded::Complete { packet, .. } = packet::decode(bytes).ok()? else {
-            return None;
-        };
+        let header = FixedHeader::parse(bytes).ok()??;
+        let packet =
+            packet::decode_server_body(&header, bytes.get(header.header_len..)?).ok()??;
         Some(match packet {
             Packet::Publish(p) => Event::Message(Message {
                 topic: p.topic.as_str(),

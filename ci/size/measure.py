@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Flash and RAM cost of a complete picomqtt client on thumbv6m-none-eabi (Cortex-M0+).
+
+Builds `client` (connect with will, resend of QoS 1 in flight, subscribe, resubscribe, publish
+QoS 1 with retain and QoS 0, receive with PUBACK, keep alive) and `empty` (same runtime, clock,
+transport and mem* routines) with opt-level "z", fat LTO and panic=abort, and prints
+flash(client) - flash(empty). `--symbols` lists the largest functions of `client`.
+"""
+import glob
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGET = os.path.join(HERE, "target", "thumbv6m-none-eabi", "release")
+
+
+def tool(name):
+    found = glob.glob(os.path.expanduser(f"~/.rustup/toolchains/*/lib/rustlib/*/bin/{name}"))
+    if not found:
+        sys.exit(f"{name} not found: run `rustup component add llvm-tools`")
+    return found[0]
+
+
+def sections(binary):
+    out = subprocess.run([tool("llvm-size"), "-A", binary], check=True, capture_output=True,
+                         text=True).stdout
+    sizes = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].isdigit():
+            sizes[parts[0]] = int(parts[1])
+    return sizes
+
+
+def flash(s):
+    return sum(s.get(k, 0) for k in (".vector_table", ".text", ".rodata", ".data"))
+
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=HERE, check=True)
+    client = sections(os.path.join(TARGET, "client"))
+    empty = sections(os.path.join(TARGET, "empty"))
+    cost = flash(client) - flash(empty)
+    print(f"flash: client {flash(client)} B, empty {flash(empty)} B, picomqtt {cost} B")
+    if "--symbols" in sys.argv:
+        out = subprocess.run([tool("llvm-nm"), "--size-sort", "-S", "-C",
+                              os.path.join(TARGET, "client")], check=True, capture_output=True,
+                             text=True).stdout
+        rows = []
+        for line in out.splitlines():
+            parts = line.split(None, 3)
+            if len(parts) == 4 and parts[2].lower() in "tr":
+                rows.append((int(parts[1], 16), parts[3]))
+        for size, name in sorted(rows, reverse=True)[:40]:
+            print(f"{size:6} {name}")
+    return cost
+
+
+if __name__ == "__main__":
+    main()

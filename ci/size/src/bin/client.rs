@@ -1,0 +1,53 @@
+//! A complete client: connect (with will and resend of QoS 1 in flight), subscribe and
+//! resubscribe, publish QoS 1 with retain and QoS 0, receive with PUBACK, keep alive.
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+
+use picomqtt::packet::Will;
+use picomqtt::{Client, ConnectOptions, Event, QoS, Session, TopicName};
+use picomqtt_size::{OpaqueTransport, run};
+
+#[cortex_m_rt::entry]
+fn main() -> ! {
+    run(async {
+        let mut rx = [0u8; 512];
+        let mut tx = [0u8; 1024];
+        let mut session = Session::new(&mut rx, &mut tx);
+        let options = ConnectOptions {
+            clean_session: false,
+            keep_alive: 60,
+            will: TopicName::new("dev/status").ok().map(|topic| Will {
+                topic,
+                payload: b"offline",
+                qos: QoS::AtLeastOnce,
+                retain: true,
+            }),
+            ..ConnectOptions::new("dev")
+        };
+        loop {
+            let Ok(mut client) = Client::connect(&mut session, OpaqueTransport, &options).await
+            else {
+                continue;
+            };
+            if !client.session_present() && black_box(true) {
+                let _ = client.resubscribe().await;
+            }
+            let _ = client
+                .subscribe(&[("dev/commands", QoS::AtLeastOnce)])
+                .await;
+            let _ = client
+                .publish("dev/status", b"online", QoS::AtLeastOnce, true)
+                .await;
+            let _ = client
+                .publish("dev/telemetry", black_box(b"{}"), QoS::AtMostOnce, false)
+                .await;
+            while let Ok(event) = client.poll().await {
+                if let Event::Message(message) = event {
+                    black_box((message.topic, message.payload, message.subscription));
+                }
+            }
+        }
+    })
+}
