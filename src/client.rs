@@ -266,7 +266,9 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
             if self.session.process(Instant::now())? {
                 return Ok(());
             }
-            if !self.session.output_pending() && !(connecting && self.session.is_connected()) {
+            // Output first; and once connected, the loop head returns.
+            let wait = self.session.output_pending() || connecting && self.session.is_connected();
+            if !wait {
                 self.fill().await?;
             }
         }

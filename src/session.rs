@@ -30,8 +30,8 @@ use embassy_time::{Duration, Instant};
 
 use crate::error::{Error, ProtocolError};
 use crate::packet::{
-    self, ConnAck, Connect, ConnectReturnCode, FixedHeader, Packet, PacketId, PacketType, PubAck,
-    Publish, QoS, SubAck, Will,
+    self, ConnAck, Connect, ConnectReturnCode, EncodeError, FixedHeader, Packet, PacketId,
+    PacketType, Publish, QoS, SubAck, Will,
 };
 use crate::topic::{TopicFilter, TopicName};
 
@@ -166,6 +166,8 @@ enum Incoming {
     Publish {
         qos: QoS,
         packet_id: Option<PacketId>,
+        retain: bool,
+        dup: bool,
     },
     PubAck(PacketId),
     SubAck {
@@ -184,6 +186,8 @@ impl Incoming {
             Packet::Publish(p) => Incoming::Publish {
                 qos: p.qos,
                 packet_id: p.packet_id,
+                retain: p.retain,
+                dup: p.dup,
             },
             Packet::PubAck(a) => Incoming::PubAck(a.packet_id),
             Packet::SubAck(a) => Incoming::SubAck {
@@ -213,6 +217,8 @@ pub struct Session<'b> {
     rx_end: usize,
     /// The size of the packet behind the current event, released by the next `process`.
     rx_ready: usize,
+    /// What the packet behind the current event is.
+    ready: Incoming,
     /// Bytes of an oversized packet still to be discarded from the stream.
     rx_skip: usize,
 
@@ -251,6 +257,7 @@ impl<'b> Session<'b> {
             rx_start: 0,
             rx_end: 0,
             rx_ready: 0,
+            ready: Incoming::PingResp,
             rx_skip: 0,
             tx,
             store_len: 0,
@@ -324,7 +331,8 @@ impl<'b> Session<'b> {
             self.discard_in_flight();
         }
         self.reset_connection();
-        let len = self.encode_output(needed, |buf| connect.encode(buf))?;
+        self.check_space(needed)?;
+        let len = connect.encode(self.tx.get_mut(self.store_len..).unwrap_or_default())?;
         self.queue_output(len);
         self.keep_alive = Duration::from_secs(u64::from(options.keep_alive));
         self.response_timeout = options.response_timeout;
@@ -337,8 +345,7 @@ impl<'b> Session<'b> {
     /// Queues DISCONNECT and leaves the connected state; the session is kept for later.
     pub fn disconnect(&mut self) -> Result<(), Error> {
         self.ensure_ready_to_send()?;
-        let len = self.encode_output(2, |buf| Packet::Disconnect.encode(buf))?;
-        self.queue_output(len);
+        self.queue_bytes(&[(PacketType::Disconnect as u8) << 4, 0])?;
         self.state = State::Idle;
         Ok(())
     }
@@ -463,15 +470,17 @@ impl<'b> Session<'b> {
         }
     }
 
-    /// Encodes a packet of `needed` bytes into the space after the store.
-    fn encode_output(
-        &mut self,
-        needed: usize,
-        encode: impl FnOnce(&mut [u8]) -> Result<usize, packet::EncodeError>,
-    ) -> Result<usize, Error> {
-        self.check_space(needed)?;
-        let scratch = self.tx.get_mut(self.store_len..).unwrap_or_default();
-        Ok(encode(scratch)?)
+    /// Queues a packet that is a few fixed bytes.
+    fn queue_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.check_space(bytes.len())?;
+        let start = self.store_len;
+        let dst = self
+            .tx
+            .get_mut(start..start + bytes.len())
+            .ok_or(Error::InFlightFull)?;
+        dst.copy_from_slice(bytes);
+        self.queue_output(bytes.len());
+        Ok(())
     }
 
     /// Whether `needed` more bytes fit after the store.
@@ -647,108 +656,92 @@ impl<'b> Session<'b> {
     ///
     /// The answer arrives as [`Event::Subscribed`] with the same packet identifier.
     pub fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<PacketId, Error> {
-        self.ensure_ready_to_send()?;
-        let mut packet_len = 2;
-        let mut record_bytes = 0;
-        for &(filter, qos) in filters {
-            TopicFilter::new(filter)?;
-            if qos == QoS::ExactlyOnce {
-                return Err(Error::UnsupportedQoS);
-            }
-            packet_len += 2 + filter.len() + 1;
-            if self.find_subscription_record(filter).is_none() {
-                record_bytes += SUBSCRIPTION_HEADER + filter.len();
-            }
-        }
-        if filters.is_empty() {
-            return Err(Error::Encode(packet::EncodeError::NoTopicFilters));
-        }
-        let slot = self.free_request_slot()?;
-        let packet_len = packet::publish_header_len(packet_len) + packet_len;
-        self.check_space(record_bytes + packet_len)?;
-        for &(filter, qos) in filters {
-            self.record_subscription(filter, qos);
-        }
-        let packet_id = self.allocate_packet_id();
-        let items = filters.iter().map(|&(f, q)| (f.as_bytes(), q as u8));
-        let len = encode_request(
-            self.scratch(),
-            PacketType::Subscribe,
-            packet_id,
-            items,
-            true,
-        );
-        self.queue_output(len);
-        self.requests[slot] = Some((
-            packet_id,
-            Request::Subscribe {
-                filters: filters.len(),
-            },
-        ));
-        Ok(packet_id)
+        self.request(Filters::Subscribe(filters))?
+            .ok_or(Error::Encode(EncodeError::NoTopicFilters))
     }
 
     /// Queues one SUBSCRIBE for every filter this session has recorded, or returns `None` when
     /// there are none. Call it after connecting when [`Session::session_present`] is `false`:
     /// the broker has no subscriptions for this client then.
     pub fn resubscribe(&mut self) -> Result<Option<PacketId>, Error> {
-        self.ensure_ready_to_send()?;
-        let (mut count, mut packet_len) = (0, 2);
-        for (filter, _) in self.subscriptions() {
-            count += 1;
-            packet_len += 2 + filter.len() + 1;
-        }
-        if count == 0 {
-            return Ok(None);
-        }
-        let slot = self.free_request_slot()?;
-        self.check_space(packet::publish_header_len(packet_len) + packet_len)?;
-        let packet_id = self.allocate_packet_id();
-        let (store, scratch) = self.tx.split_at_mut(self.store_len);
-        let items = Subscriptions { store, at: 0 }.map(|(f, q)| (f.as_bytes(), q as u8));
-        let len = encode_request(scratch, PacketType::Subscribe, packet_id, items, true);
-        self.queue_output(len);
-        self.requests[slot] = Some((packet_id, Request::Subscribe { filters: count }));
-        Ok(Some(packet_id))
+        self.request(Filters::Recorded)
     }
 
     /// Queues an UNSUBSCRIBE for `filters` and forgets them. The answer arrives as
     /// [`Event::Unsubscribed`] with the same packet identifier.
     pub fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
-        self.ensure_ready_to_send()?;
-        let mut packet_len = 2;
-        for &filter in filters {
-            TopicFilter::new(filter)?;
-            packet_len += 2 + filter.len();
-        }
-        if filters.is_empty() {
-            return Err(Error::Encode(packet::EncodeError::NoTopicFilters));
-        }
-        let slot = self.free_request_slot()?;
-        let packet_len = packet::publish_header_len(packet_len) + packet_len;
-        // Forgetting the records first can only make room.
-        for &filter in filters {
-            if let Some((at, len)) = self.find_subscription_record(filter) {
-                self.remove_record(at, len);
-            }
-        }
-        self.check_space(packet_len)?;
-        let packet_id = self.allocate_packet_id();
-        let items = filters.iter().map(|f| (f.as_bytes(), 0));
-        let len = encode_request(
-            self.scratch(),
-            PacketType::Unsubscribe,
-            packet_id,
-            items,
-            false,
-        );
-        self.queue_output(len);
-        self.requests[slot] = Some((packet_id, Request::Unsubscribe));
-        Ok(packet_id)
+        self.request(Filters::Unsubscribe(filters))?
+            .ok_or(Error::Encode(EncodeError::NoTopicFilters))
     }
 
-    fn scratch(&mut self) -> &mut [u8] {
-        self.tx.get_mut(self.store_len..).unwrap_or_default()
+    /// Queues SUBSCRIBE or UNSUBSCRIBE for `filters`, or returns `None` when there are none.
+    fn request(&mut self, filters: Filters<'_>) -> Result<Option<PacketId>, Error> {
+        self.ensure_ready_to_send()?;
+        let subscribe = !matches!(filters, Filters::Unsubscribe(_));
+        let (mut count, mut remaining, mut record_bytes) = (0, 2, 0);
+        while let Some((filter, qos)) = filters.get(count, self.store()) {
+            TopicFilter::new(filter)?;
+            if qos == QoS::ExactlyOnce {
+                return Err(Error::UnsupportedQoS);
+            }
+            remaining += 2 + filter.len() + usize::from(subscribe);
+            if matches!(filters, Filters::Subscribe(_))
+                && self.find_subscription_record(filter).is_none()
+            {
+                record_bytes += SUBSCRIPTION_HEADER + filter.len();
+            }
+            count += 1;
+        }
+        if count == 0 {
+            return Ok(None);
+        }
+        let slot = self.free_request_slot()?;
+        self.check_space(record_bytes + packet::publish_header_len(remaining) + remaining)?;
+        match filters {
+            Filters::Subscribe(list) => {
+                for &(filter, qos) in list {
+                    self.record_subscription(filter, qos);
+                }
+            }
+            Filters::Unsubscribe(list) => {
+                for filter in list {
+                    if let Some((at, len)) = self.find_subscription_record(filter) {
+                        self.remove_record(at, len);
+                    }
+                }
+            }
+            Filters::Recorded => {}
+        }
+        let packet_id = self.allocate_packet_id();
+        let packet_type = if subscribe {
+            PacketType::Subscribe
+        } else {
+            PacketType::Unsubscribe
+        };
+        let (store, scratch) = self.tx.split_at_mut(self.store_len);
+        let mut w = packet::Writer::new(scratch, packet_type, 0b0010, remaining)?;
+        w.put_u16(packet_id.get());
+        for i in 0..count {
+            if let Some((filter, qos)) = filters.get(i, store) {
+                w.put_binary(filter.as_bytes());
+                if subscribe {
+                    w.put_u8(qos as u8);
+                }
+            }
+        }
+        let len = w.finish();
+        self.queue_output(len);
+        let request = if subscribe {
+            Request::Subscribe { filters: count }
+        } else {
+            Request::Unsubscribe
+        };
+        self.requests[slot] = Some((packet_id, request));
+        Ok(Some(packet_id))
+    }
+
+    fn store(&self) -> &[u8] {
+        self.tx.get(..self.store_len).unwrap_or_default()
     }
 
     fn free_request_slot(&self) -> Result<usize, Error> {
@@ -896,6 +889,7 @@ impl<'b> Session<'b> {
             };
             if self.handle(incoming, now)? {
                 self.rx_ready = len;
+                self.ready = incoming;
                 return Ok(true);
             }
             self.rx_start += len;
@@ -928,6 +922,7 @@ impl<'b> Session<'b> {
             Incoming::Publish {
                 qos: QoS::AtLeastOnce,
                 packet_id: Some(id),
+                ..
             } => {
                 self.queue_puback(id);
                 Ok(true)
@@ -1000,9 +995,8 @@ impl<'b> Session<'b> {
 
     fn queue_puback(&mut self, packet_id: PacketId) {
         // Four bytes always fit: every buffer that could hold the CONNECT has room for them.
-        if let Ok(len) = self.encode_output(4, |buf| PubAck { packet_id }.encode(buf)) {
-            self.queue_output(len);
-        }
+        let [hi, lo] = packet_id.get().to_be_bytes();
+        let _ = self.queue_bytes(&[(PacketType::PubAck as u8) << 4, 2, hi, lo]);
     }
 
     /// A packet larger than the RX buffer: skip it, acknowledging a QoS 1 PUBLISH if its packet
@@ -1049,25 +1043,40 @@ impl<'b> Session<'b> {
 
     /// The event that [`Session::process`] found, borrowing the RX buffer.
     pub fn event(&self) -> Option<Event<'_>> {
-        let bytes = self.rx.get(self.rx_start..self.rx_start + self.rx_ready)?;
-        let header = FixedHeader::parse(bytes).ok()??;
-        let packet =
-            packet::decode_server_body(&header, bytes.get(header.header_len..)?).ok()??;
-        Some(match packet {
-            Packet::Publish(p) => Event::Message(Message {
-                topic: p.topic.as_str(),
-                payload: p.payload,
-                qos: p.qos,
-                retain: p.retain,
-                dup: p.dup,
-                subscription: self
-                    .subscriptions()
-                    .map(|(f, _)| f)
-                    .find(|f| TopicFilter::new_unchecked(f).matches(p.topic)),
+        // `process` validated the packet; read it again without building a `Packet`.
+        let packet = self.rx.get(self.rx_start..self.rx_start + self.rx_ready)?;
+        let (_, n) = packet::read_remaining_length(packet.get(1..)?).ok()??;
+        let mut r = packet::Reader::new(packet.get(1 + n..)?);
+        Some(match self.ready {
+            Incoming::Publish {
+                qos,
+                packet_id,
+                retain,
+                dup,
+            } => {
+                let topic = core::str::from_utf8(r.binary().ok()?).ok()?;
+                if packet_id.is_some() {
+                    r.u16().ok()?;
+                }
+                let subscription = self.subscriptions().map(|(f, _)| f).find(|f| {
+                    TopicFilter::new_unchecked(f).matches(TopicName::new_unchecked(topic))
+                });
+                let payload = r.rest();
+                Event::Message(Message {
+                    topic,
+                    payload,
+                    qos,
+                    retain,
+                    dup,
+                    subscription,
+                })
+            }
+            Incoming::PubAck(id) => Event::Published(id),
+            Incoming::SubAck { packet_id, .. } => Event::Subscribed(SubAck {
+                packet_id,
+                return_codes: packet::SubscribeReturnCodes::new(r.rest().get(2..)?).ok()?,
             }),
-            Packet::PubAck(a) => Event::Published(a.packet_id),
-            Packet::SubAck(a) => Event::Subscribed(a),
-            Packet::UnsubAck(a) => Event::Unsubscribed(a.packet_id),
+            Incoming::UnsubAck(id) => Event::Unsubscribed(id),
             _ => return None,
         })
     }
@@ -1108,8 +1117,7 @@ impl<'b> Session<'b> {
                 None => {
                     let due = self.last_sent.saturating_add(self.keep_alive);
                     if self.keep_alive.as_ticks() > 0 && now >= due && !self.output_pending() {
-                        let len = self.encode_output(2, |buf| Packet::PingReq.encode(buf))?;
-                        self.queue_output(len);
+                        self.queue_bytes(&[(PacketType::PingReq as u8) << 4, 0])?;
                         self.ping_deadline = Some(now.saturating_add(self.response_timeout));
                     }
                 }
@@ -1147,33 +1155,6 @@ fn write_publish_head(dst: &mut [u8], head: &Publish<'_>, remaining: usize) {
     if let Some(id) = head.packet_id {
         w.put_u16(id.get());
     }
-}
-
-/// Encodes SUBSCRIBE (`with_qos`) or UNSUBSCRIBE with the given filters into `buf`, which the
-/// caller checked is large enough. Returns the packet length.
-fn encode_request<'f>(
-    buf: &mut [u8],
-    packet_type: PacketType,
-    packet_id: PacketId,
-    filters: impl Iterator<Item = (&'f [u8], u8)> + Clone,
-    with_qos: bool,
-) -> usize {
-    let per_filter = if with_qos { 3 } else { 2 };
-    let remaining = 2 + filters
-        .clone()
-        .map(|(f, _)| f.len() + per_filter)
-        .sum::<usize>();
-    let Ok(mut w) = packet::Writer::new(buf, packet_type, 0b0010, remaining) else {
-        return 0;
-    };
-    w.put_u16(packet_id.get());
-    for (filter, qos) in filters {
-        w.put_binary(filter);
-        if with_qos {
-            w.put_u8(qos);
-        }
-    }
-    w.finish()
 }
 
 /// The length of the record at `at` in `store`, if a whole one starts there.
@@ -1219,6 +1200,29 @@ impl<'s> Iterator for Subscriptions<'s> {
                 let filter = core::str::from_utf8(filter).ok()?;
                 return Some((filter, QoS::from_bits(*qos)?));
             }
+        }
+    }
+}
+
+/// The filters of a SUBSCRIBE or UNSUBSCRIBE request.
+#[derive(Clone, Copy)]
+enum Filters<'f> {
+    Subscribe(&'f [(&'f str, QoS)]),
+    Unsubscribe(&'f [&'f str]),
+    /// Every filter recorded in the store.
+    Recorded,
+}
+
+impl<'f> Filters<'f> {
+    /// The `i`-th filter and its QoS (QoS 0 for UNSUBSCRIBE).
+    fn get<'a>(&self, i: usize, store: &'a [u8]) -> Option<(&'a str, QoS)>
+    where
+        'f: 'a,
+    {
+        match *self {
+            Filters::Subscribe(list) => list.get(i).copied(),
+            Filters::Unsubscribe(list) => list.get(i).map(|&f| (f, QoS::AtMostOnce)),
+            Filters::Recorded => Subscriptions { store, at: 0 }.nth(i),
         }
     }
 }
