@@ -53,7 +53,11 @@
 //!
 //! Dropping the `poll` future when the channel wins is safe (see above), so no message is lost.
 
-use embassy_time::{Instant, with_deadline, with_timeout};
+use core::future::{Future, poll_fn};
+use core::pin::{Pin, pin};
+use core::task::Poll;
+
+use embassy_time::{Duration, Instant, TimeoutError, Timer, with_deadline};
 use embedded_io_async::{Read, Write};
 
 use crate::error::Error;
@@ -263,7 +267,7 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
             if connecting && self.session.is_connected() {
                 return Ok(());
             }
-            if self.session.process(Instant::now())? {
+            if self.session.process()? {
                 return Ok(());
             }
             // Output first; and once connected, the loop head returns.
@@ -279,7 +283,7 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
         let timeout = self.session.response_timeout();
         let transport = self.transport.as_mut().ok_or(Error::NotConnected)?;
         while let Some(data) = self.session.transmit_data() {
-            let n = match with_timeout(timeout, transport.write(data)).await {
+            let n = match within(timeout, transport.write(data)).await {
                 Ok(Ok(0)) => return Err(Error::ConnectionClosed),
                 Ok(Ok(n)) => n,
                 Ok(Err(e)) => return Err(Error::transport(e)),
@@ -289,7 +293,7 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
             self.session.transmitted(n, Instant::now());
         }
         if self.session.needs_flush() {
-            match with_timeout(timeout, transport.flush()).await {
+            match within(timeout, transport.flush()).await {
                 Ok(Ok(())) => self.session.flushed(),
                 Ok(Err(e)) => return Err(Error::transport(e)),
                 Err(_) => return Err(Error::KeepAliveTimeout),
@@ -325,6 +329,24 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
         }
         result
     }
+}
+
+/// Runs `future`, and only if it is not ready at once gives it `timeout` to finish: a write to a
+/// transport with room completes without reading the clock or arming a timer.
+async fn within<F: Future>(timeout: Duration, future: F) -> Result<F::Output, TimeoutError> {
+    let mut future = pin!(future);
+    let mut timer: Option<Timer> = None;
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        let timer = timer.get_or_insert_with(|| Timer::after(timeout));
+        match Pin::new(timer).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(TimeoutError)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// What [`Client::request`] queues.

@@ -856,7 +856,7 @@ impl<'b> Session<'b> {
     ///
     /// The packet behind the previous event is released first. A fatal error closes the
     /// connection state; [`Error::PacketTooLarge`] is not fatal and processing can go on.
-    pub fn process(&mut self, now: Instant) -> Result<bool, Error> {
+    pub fn process(&mut self) -> Result<bool, Error> {
         self.rx_start += self.rx_ready;
         self.rx_ready = 0;
         loop {
@@ -887,7 +887,7 @@ impl<'b> Session<'b> {
                 Ok(None) => Incoming::Unexpected(header.packet_type),
                 Err(e) => return Err(self.fail(ProtocolError::Malformed(e))),
             };
-            if self.handle(incoming, now)? {
+            if self.handle(incoming)? {
                 self.rx_ready = len;
                 self.ready = incoming;
                 return Ok(true);
@@ -901,7 +901,7 @@ impl<'b> Session<'b> {
     }
 
     /// Acts on a valid packet; `Ok(true)` when it becomes an event.
-    fn handle(&mut self, incoming: Incoming, now: Instant) -> Result<bool, Error> {
+    fn handle(&mut self, incoming: Incoming) -> Result<bool, Error> {
         let unexpected = |t| ProtocolError::UnexpectedPacket(t);
         match self.state {
             State::Idle => return Err(Error::NotConnected),
@@ -910,7 +910,7 @@ impl<'b> Session<'b> {
                     // Nothing but CONNACK may come first [MQTT-3.2.0-1].
                     return Err(self.fail(unexpected(incoming_type(&incoming))));
                 };
-                return self.on_connack(connack, now);
+                return self.on_connack(connack);
             }
             State::Connected => {}
         }
@@ -960,14 +960,13 @@ impl<'b> Session<'b> {
         }
     }
 
-    fn on_connack(&mut self, connack: ConnAck, now: Instant) -> Result<bool, Error> {
+    fn on_connack(&mut self, connack: ConnAck) -> Result<bool, Error> {
         if connack.return_code != ConnectReturnCode::Accepted {
             self.state = State::Idle;
             return Err(Error::ConnectionRefused(connack.return_code));
         }
         self.state = State::Connected;
         self.session_present = connack.session_present;
-        self.last_sent = now;
         if self.in_flight > 0 {
             debug!("resending {} QoS 1 messages with DUP", self.in_flight);
             self.resend = Some(0);

@@ -37,7 +37,7 @@ fn feed(s: &mut Session<'_>, bytes: &[u8]) {
 
 /// `process` until it reports an event or wants more bytes.
 fn step<'s>(s: &'s mut Session<'_>) -> Result<Option<Event<'s>>, Error> {
-    if s.process(at(0))? {
+    if s.process()? {
         Ok(s.event())
     } else {
         Ok(None)
@@ -74,7 +74,7 @@ fn connected<'b>(rx: &'b mut [u8], tx: &'b mut [u8]) -> Session<'b> {
     s.connect(&ConnectOptions::new("c1"), at(0)).unwrap();
     assert_eq!(sent(&mut s, at(0)), connect_bytes(true));
     feed(&mut s, &CONNACK);
-    assert!(!s.process(at(0)).unwrap());
+    assert!(!s.process().unwrap());
     assert!(s.is_connected());
     s
 }
@@ -165,7 +165,7 @@ fn connack_accepted_connects_and_exposes_session_present() {
     .unwrap();
     assert_eq!(sent(&mut s, at(0)), connect_bytes(false));
     feed(&mut s, &CONNACK_SESSION_PRESENT);
-    assert_eq!(s.process(at(0)), Ok(false));
+    assert_eq!(s.process(), Ok(false));
     assert!(s.is_connected());
     assert!(s.session_present());
 }
@@ -185,7 +185,7 @@ fn every_connack_refusal_code_is_its_own_error() {
         s.connect(&ConnectOptions::new("c1"), at(0)).unwrap();
         sent(&mut s, at(0));
         feed(&mut s, &[0x20, 0x02, 0x00, byte]);
-        assert_eq!(s.process(at(0)), Err(Error::ConnectionRefused(code)));
+        assert_eq!(s.process(), Err(Error::ConnectionRefused(code)));
         assert!(!s.is_connected());
     }
 }
@@ -198,7 +198,7 @@ fn connack_return_code_above_5_is_malformed() {
     sent(&mut s, at(0));
     feed(&mut s, &[0x20, 0x02, 0x00, 6]);
     assert_eq!(
-        s.process(at(0)),
+        s.process(),
         Err(Error::Protocol(ProtocolError::Malformed(
             DecodeError::InvalidConnectReturnCode(6)
         )))
@@ -213,7 +213,7 @@ fn publish_before_connack_is_a_protocol_violation_mqtt_3_2_0_1() {
     sent(&mut s, at(0));
     feed(&mut s, &[0x30, 0x04, 0, 1, b't', b'x']);
     assert_eq!(
-        s.process(at(0)),
+        s.process(),
         Err(Error::Protocol(ProtocolError::UnexpectedPacket(
             PacketType::Publish
         )))
@@ -227,7 +227,7 @@ fn a_second_connack_is_a_protocol_violation() {
     let mut s = connected(&mut rx, &mut tx);
     feed(&mut s, &CONNACK);
     assert_eq!(
-        s.process(at(0)),
+        s.process(),
         Err(Error::Protocol(ProtocolError::UnexpectedPacket(
             PacketType::ConnAck
         )))
@@ -303,7 +303,7 @@ fn puback_with_an_unknown_packet_id_is_a_protocol_violation() {
     let mut s = connected(&mut rx, &mut tx);
     feed(&mut s, &[0x40, 2, 0, 9]);
     assert_eq!(
-        s.process(at(0)),
+        s.process(),
         Err(Error::Protocol(ProtocolError::UnknownPacketId {
             packet_type: PacketType::PubAck,
             packet_id: id(9)
@@ -354,7 +354,7 @@ fn qos0_publish_with_dup_set_is_malformed_and_closes_mqtt_3_3_1_2() {
     let mut s = connected(&mut rx, &mut tx);
     feed(&mut s, &[0x38, 3, 0, 1, b'a']);
     assert_eq!(
-        s.process(at(0)),
+        s.process(),
         Err(Error::Protocol(ProtocolError::Malformed(
             DecodeError::DupWithQoS0
         )))
@@ -368,7 +368,7 @@ fn reserved_flag_bits_close_the_connection_mqtt_2_2_2_2() {
     let mut s = connected(&mut rx, &mut tx);
     feed(&mut s, &[0x41, 2, 0, 1]);
     assert_eq!(
-        s.process(at(0)),
+        s.process(),
         Err(Error::Protocol(ProtocolError::Malformed(
             DecodeError::InvalidFlags {
                 packet_type: PacketType::PubAck,
@@ -384,7 +384,7 @@ fn publish_with_qos2_from_the_broker_is_a_protocol_violation() {
     let mut s = connected(&mut rx, &mut tx);
     feed(&mut s, &[0x34, 5, 0, 1, b'a', 0, 1]);
     assert_eq!(
-        s.process(at(0)),
+        s.process(),
         Err(Error::Protocol(ProtocolError::UnexpectedQoS2))
     );
 }
@@ -401,7 +401,7 @@ fn packets_only_clients_send_are_protocol_violations() {
         feed(&mut s, packet);
         assert!(
             matches!(
-                s.process(at(0)),
+                s.process(),
                 Err(Error::Protocol(ProtocolError::UnexpectedPacket(_)))
             ),
             "{packet:?}"
@@ -425,7 +425,7 @@ fn a_packet_larger_than_the_rx_buffer_is_skipped_and_the_stream_stays_in_sync() 
         feed(&mut s, &rest[..space]);
         rest = &rest[space..];
         loop {
-            match s.process(at(0)) {
+            match s.process() {
                 Ok(true) => {
                     if let Some(Event::Message(m)) = s.event() {
                         messages.push((m.topic.to_string(), m.payload.to_vec()));
@@ -459,7 +459,7 @@ fn an_oversized_qos1_publish_is_still_acknowledged_so_it_is_not_redelivered_fore
     packet.extend([b'x'; 25]);
     feed(&mut s, &packet[..16]);
     assert_eq!(
-        s.process(at(0)),
+        s.process(),
         Err(Error::PacketTooLarge {
             packet_type: PacketType::Publish,
             len: 32
@@ -467,7 +467,7 @@ fn an_oversized_qos1_publish_is_still_acknowledged_so_it_is_not_redelivered_fore
     );
     assert_eq!(sent(&mut s, at(0)), [0x40, 2, 0, 5]);
     feed(&mut s, &packet[16..]);
-    assert_eq!(s.process(at(0)), Ok(false));
+    assert_eq!(s.process(), Ok(false));
     assert!(s.is_connected());
 }
 
@@ -478,7 +478,7 @@ fn a_packet_split_into_single_bytes_gives_the_same_event() {
     let packet = [0x30, 6, 0, 2, b'h', b'i', b'y', b'o'];
     for (i, byte) in packet.iter().enumerate() {
         feed(&mut s, &[*byte]);
-        let ready = s.process(at(0)).unwrap();
+        let ready = s.process().unwrap();
         assert_eq!(ready, i == packet.len() - 1, "byte {i}");
     }
     match s.event() {
@@ -499,7 +499,7 @@ fn pingreq_is_sent_when_nothing_was_sent_for_the_keep_alive_interval_mqtt_3_1_2_
     s.connect(&options, at(0)).unwrap();
     sent(&mut s, at(0));
     feed(&mut s, &CONNACK);
-    s.process(at(0)).unwrap();
+    s.process().unwrap();
     // A publish at t=4 s moves the deadline.
     s.publish("a", b"", QoS::AtMostOnce, false).unwrap();
     sent(&mut s, at(4000));
@@ -511,7 +511,7 @@ fn pingreq_is_sent_when_nothing_was_sent_for_the_keep_alive_interval_mqtt_3_1_2_
     // The PINGRESP must come within the response timeout.
     assert_eq!(s.poll_timeout(), Some(at(16_000)));
     feed(&mut s, &[0xD0, 0]);
-    assert_eq!(s.process(at(15_000)), Ok(false));
+    assert_eq!(s.process(), Ok(false));
     assert_eq!(s.poll_timeout(), Some(at(24_000)));
 }
 
@@ -527,7 +527,7 @@ fn missing_pingresp_reports_the_connection_dead() {
     s.connect(&options, at(0)).unwrap();
     sent(&mut s, at(0));
     feed(&mut s, &CONNACK);
-    s.process(at(0)).unwrap();
+    s.process().unwrap();
     s.handle_timeout(at(1000)).unwrap();
     assert_eq!(sent(&mut s, at(1000)), [0xC0, 0]);
     assert_eq!(s.handle_timeout(at(1499)), Ok(()));
@@ -549,7 +549,7 @@ fn keep_alive_zero_turns_pings_off() {
     .unwrap();
     sent(&mut s, at(0));
     feed(&mut s, &CONNACK);
-    s.process(at(0)).unwrap();
+    s.process().unwrap();
     assert_eq!(s.poll_timeout(), None);
     s.handle_timeout(at(10_000_000)).unwrap();
     assert_eq!(s.transmit_data(), None);
@@ -566,7 +566,7 @@ fn unacknowledged_qos1_is_resent_with_dup_and_the_same_id_after_reconnect_mqtt_4
     s.connect(&persistent, at(0)).unwrap();
     sent(&mut s, at(0));
     feed(&mut s, &CONNACK);
-    s.process(at(0)).unwrap();
+    s.process().unwrap();
     s.publish("a", b"1", QoS::AtLeastOnce, true).unwrap();
     sent(&mut s, at(0));
     s.publish("b", b"2", QoS::AtLeastOnce, false).unwrap();
@@ -576,7 +576,7 @@ fn unacknowledged_qos1_is_resent_with_dup_and_the_same_id_after_reconnect_mqtt_4
     s.connect(&persistent, at(0)).unwrap();
     assert_eq!(sent(&mut s, at(0)), connect_bytes(false));
     feed(&mut s, &CONNACK_SESSION_PRESENT);
-    s.process(at(0)).unwrap();
+    s.process().unwrap();
     // Both messages come again, DUP set, same identifiers, before anything new.
     assert_eq!(
         sent(&mut s, at(0)),
@@ -602,7 +602,7 @@ fn clean_session_discards_messages_in_flight_and_resends_nothing_mqtt_3_1_2_6() 
     s.connect(&ConnectOptions::new("c1"), at(0)).unwrap();
     assert_eq!(sent(&mut s, at(0)), connect_bytes(true));
     feed(&mut s, &CONNACK);
-    s.process(at(0)).unwrap();
+    s.process().unwrap();
     assert_eq!(s.in_flight(), 0);
     assert_eq!(s.transmit_data(), None);
 }
@@ -642,7 +642,7 @@ fn suback_with_the_wrong_number_of_codes_is_a_protocol_violation() {
     sent(&mut s, at(0));
     feed(&mut s, &[0x90, 3, 0, 1, 0x01]);
     assert_eq!(
-        s.process(at(0)),
+        s.process(),
         Err(Error::Protocol(ProtocolError::SubAckCountMismatch))
     );
 }
@@ -691,7 +691,7 @@ fn resubscribe_repeats_every_recorded_filter_in_one_subscribe() {
     s.connect(&ConnectOptions::new("c1"), at(0)).unwrap();
     sent(&mut s, at(0));
     feed(&mut s, &CONNACK);
-    s.process(at(0)).unwrap();
+    s.process().unwrap();
     assert!(!s.session_present());
     assert_eq!(s.resubscribe(), Ok(Some(id(3))));
     // "a" was updated to QoS 0 by the second SUBSCRIBE; it is recorded once.
@@ -810,7 +810,7 @@ fn requests_are_refused_with_typed_errors_before_anything_is_sent() {
     s.connect(&ConnectOptions::new("c1"), at(0)).unwrap();
     sent(&mut s, at(0));
     feed(&mut s, &CONNACK);
-    s.process(at(0)).unwrap();
+    s.process().unwrap();
     assert!(
         !s.publish("a/+", b"", QoS::AtMostOnce, false)
             .unwrap_err()
