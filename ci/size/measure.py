@@ -37,12 +37,38 @@ def flash(s):
     return sum(s.get(k, 0) for k in (".vector_table", ".text", ".rodata", ".data"))
 
 
+def state_sizes(binary):
+    """The two u32 of PICOMQTT_STATE_SIZES, read from the ELF file."""
+    nm = subprocess.run([tool("llvm-nm"), binary], check=True, capture_output=True,
+                        text=True).stdout
+    addr = next(int(line.split()[0], 16) for line in nm.splitlines()
+                if line.endswith(" PICOMQTT_STATE_SIZES"))
+    with open(binary, "rb") as f:
+        elf = f.read()
+    # ELF32 little-endian: find the section that holds the address.
+    shoff = int.from_bytes(elf[0x20:0x24], "little")
+    shentsize = int.from_bytes(elf[0x2E:0x30], "little")
+    shnum = int.from_bytes(elf[0x30:0x32], "little")
+    for i in range(shnum):
+        sh = elf[shoff + i * shentsize: shoff + (i + 1) * shentsize]
+        sh_addr, sh_offset, sh_size = (int.from_bytes(sh[k:k + 4], "little") for k in (12, 16, 20))
+        if sh_addr <= addr < sh_addr + sh_size:
+            at = sh_offset + addr - sh_addr
+            return (int.from_bytes(elf[at:at + 4], "little"),
+                    int.from_bytes(elf[at + 4:at + 8], "little"))
+    sys.exit("PICOMQTT_STATE_SIZES not found in any section")
+
+
 def main():
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=HERE, check=True)
     client = sections(os.path.join(TARGET, "client"))
     empty = sections(os.path.join(TARGET, "empty"))
     cost = flash(client) - flash(empty)
     print(f"flash: client {flash(client)} B, empty {flash(empty)} B, picomqtt {cost} B")
+    session, client_struct = state_sizes(os.path.join(TARGET, "client"))
+    rx, tx = 512, 1024
+    print(f"RAM: Session {session} B + Client {client_struct} B (transport excluded) "
+          f"+ RX {rx} B + TX {tx} B = {session + client_struct + rx + tx} B")
     if "--symbols" in sys.argv:
         out = subprocess.run([tool("llvm-nm"), "--size-sort", "-S", "-C",
                               os.path.join(TARGET, "client")], check=True, capture_output=True,

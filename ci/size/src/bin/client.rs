@@ -1,5 +1,6 @@
 //! A complete client: connect (with will and resend of QoS 1 in flight), subscribe and
 //! resubscribe, publish QoS 1 with retain and QoS 0, receive with PUBACK, keep alive.
+//! RX 512 B and TX 1024 B are the buffers `measure.py` adds to the state for the RAM figure.
 #![no_std]
 #![no_main]
 
@@ -9,11 +10,23 @@ use picomqtt::packet::Will;
 use picomqtt::{Client, ConnectOptions, Event, QoS, Session, TopicName};
 use picomqtt_size::{OpaqueTransport, run};
 
+/// The RAM the client's own state takes on this target, read back by `measure.py`.
+#[unsafe(no_mangle)]
+pub static PICOMQTT_STATE_SIZES: [u32; 2] = [
+    size_of::<Session<'static>>() as u32,
+    size_of::<Client<'static, 'static, OpaqueTransport>>() as u32,
+];
+
+/// The buffers this program gives the session.
+const RX: usize = 512;
+const TX: usize = 1024;
+
 #[cortex_m_rt::entry]
 fn main() -> ! {
+    black_box(&PICOMQTT_STATE_SIZES);
     run(async {
-        let mut rx = [0u8; 512];
-        let mut tx = [0u8; 1024];
+        let mut rx = [0u8; RX];
+        let mut tx = [0u8; TX];
         let mut session = Session::new(&mut rx, &mut tx);
         let options = ConnectOptions {
             clean_session: false,
