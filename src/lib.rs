@@ -78,3 +78,8 @@ pub use error::{Error, ProtocolError};
 pub use packet::{PacketId, QoS};
 pub use session::{ConnectOptions, Event, Message, Session};
 pub use topic::{TopicError, TopicFilter, TopicName};
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
