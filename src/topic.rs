@@ -72,9 +72,20 @@ const fn has_zero_byte(x: u64) -> bool {
     x.wrapping_sub(ONES) & !x & HIGHS != 0
 }
 
-/// Whether `bytes` contains U+0000, `+` or `#`, eight bytes at a time.
+/// Whether `bytes` contains U+0000, `+` or `#`: eight bytes at a time on 64-bit targets; a byte
+/// loop on 32-bit microcontrollers, where it is smaller and, without 64-bit registers, about as
+/// fast.
 #[inline]
 fn has_nul_or_wildcard(bytes: &[u8]) -> bool {
+    if cfg!(target_pointer_width = "64") {
+        has_nul_or_wildcard_words(bytes)
+    } else {
+        bytes.iter().any(|&b| is_nul_or_wildcard(b))
+    }
+}
+
+#[inline]
+fn has_nul_or_wildcard_words(bytes: &[u8]) -> bool {
     const PLUS: u64 = u64::from_ne_bytes([b'+'; WORD]);
     const HASH: u64 = u64::from_ne_bytes([b'#'; WORD]);
     let (words, tail) = bytes.as_chunks::<WORD>();
@@ -84,7 +95,18 @@ fn has_nul_or_wildcard(bytes: &[u8]) -> bool {
             return true;
         }
     }
-    tail.iter().any(|&b| b == 0 || b == b'+' || b == b'#')
+    tail.iter().any(|&b| is_nul_or_wildcard(b))
+}
+
+/// Whether `bytes` contains U+0000 [MQTT-1.5.3-2]. A plain loop: `<[u8]>::contains` would link a
+/// 150-byte memchr into firmware for strings that are a few bytes long.
+pub(crate) fn has_nul(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b == 0)
+}
+
+#[inline]
+fn is_nul_or_wildcard(b: u8) -> bool {
+    b == 0 || b == b'+' || b == b'#'
 }
 
 fn check_length(s: &str) -> Result<(), TopicError> {
@@ -105,7 +127,7 @@ impl<'a> TopicName<'a> {
     pub fn new(name: &'a str) -> Result<Self, TopicError> {
         check_length(name)?;
         if has_nul_or_wildcard(name.as_bytes()) {
-            return Err(if name.as_bytes().contains(&0) {
+            return Err(if has_nul(name.as_bytes()) {
                 TopicError::NullCharacter
             } else {
                 TopicError::WildcardInTopicName
@@ -131,7 +153,7 @@ impl<'a> TopicFilter<'a> {
         // Slow path only for filters that have wildcards: check each level.
         let mut levels = bytes.split(|&b| b == b'/').peekable();
         while let Some(level) = levels.next() {
-            if level.contains(&0) {
+            if has_nul(level) {
                 return Err(TopicError::NullCharacter);
             }
             let is_last = levels.peek().is_none();
@@ -205,9 +227,19 @@ fn matches(filter: &[u8], topic: &[u8]) -> bool {
     }
 }
 
-/// The length of the longest common prefix, compared a word at a time.
+/// The length of the longest common prefix: a word at a time on 64-bit targets, a byte loop on
+/// 32-bit microcontrollers.
 #[inline]
 fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    if cfg!(target_pointer_width = "64") {
+        common_prefix_len_words(a, b)
+    } else {
+        common_prefix_len_bytes(a, b)
+    }
+}
+
+#[inline]
+fn common_prefix_len_words(a: &[u8], b: &[u8]) -> usize {
     let (aw, _) = a.as_chunks::<WORD>();
     let (bw, _) = b.as_chunks::<WORD>();
     let mut n = 0;
@@ -222,7 +254,11 @@ fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
         a.get(n..).unwrap_or_default(),
         b.get(n..).unwrap_or_default(),
     );
-    n + a.iter().zip(b).take_while(|(x, y)| x == y).count()
+    n + common_prefix_len_bytes(a, b)
+}
+
+fn common_prefix_len_bytes(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 impl fmt::Debug for TopicName<'_> {
@@ -420,6 +456,27 @@ mod tests {
         let over = "a".repeat(65_536);
         assert_eq!(TopicName::new(&over), Err(TopicError::TooLong));
         assert_eq!(TopicFilter::new(&over), Err(TopicError::TooLong));
+    }
+
+    #[test]
+    fn word_and_byte_scans_agree_for_every_position_and_length() {
+        let base = b"abcdefghijklmnopqrstuvwxyz0123456789/ABCDEFGH".to_vec();
+        for len in 0..base.len() {
+            for at in 0..len {
+                for special in [0u8, b'+', b'#', b'/'] {
+                    let mut bytes = base[..len].to_vec();
+                    bytes[at] = special;
+                    let bytewise = bytes.iter().any(|&b| is_nul_or_wildcard(b));
+                    assert_eq!(has_nul_or_wildcard_words(&bytes), bytewise, "{bytes:?}");
+                    let other = &base[..len];
+                    assert_eq!(
+                        common_prefix_len_words(&bytes, other),
+                        common_prefix_len_bytes(&bytes, other),
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn str(&mut self) -> Result<&'a str, DecodeError> {
         let bytes = self.binary()?;
         let s = core::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?;
-        if bytes.contains(&0) {
+        if crate::topic::has_nul(bytes) {
             return Err(DecodeError::NullCharacter);
         }
         Ok(s)
@@ -203,7 +203,7 @@ pub(crate) fn field_len(bytes: &[u8]) -> Result<usize, EncodeError> {
 
 /// The wire size of a UTF-8 string field, checking its length and the U+0000 rule.
 pub(crate) fn str_len(s: &str) -> Result<usize, EncodeError> {
-    if s.as_bytes().contains(&0) {
+    if crate::topic::has_nul(s.as_bytes()) {
         return Err(EncodeError::NullCharacter);
     }
     field_len(s.as_bytes())
