@@ -4,21 +4,14 @@
 //! payloads are deserialised from the RX buffer; `&str` fields borrow from it.
 //!
 //! ```
-//! use picomqtt::{Event, Message, QoS};
+//! use picomqtt::{Message, QoS};
 //!
 //! #[derive(serde::Deserialize)]
 //! struct Command {
 //!     led_on: bool,
 //! }
 //!
-//! let msg = Message {
-//!     topic: "nightlight-1/commands",
-//!     payload: br#"{"led_on":true}"#,
-//!     qos: QoS::AtLeastOnce,
-//!     retain: false,
-//!     dup: false,
-//!     subscription: Some("nightlight-1/commands"),
-//! };
+//! let msg = Message::new("nightlight-1/commands", br#"{"led_on":true}"#, QoS::AtLeastOnce, false, false);
 //! let command: Command = msg.json()?;
 //! assert!(command.led_on);
 //! # Ok::<(), serde_json_core::de::Error>(())

@@ -104,8 +104,7 @@ impl<'a> ConnectOptions<'a> {
 }
 
 /// A received application message. Topic and payload borrow the RX buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Message<'a> {
     /// The topic it was published to.
     pub topic: &'a str,
@@ -117,14 +116,67 @@ pub struct Message<'a> {
     pub retain: bool,
     /// Whether the broker marked it as a possible re-delivery.
     pub dup: bool,
-    /// The first of this session's subscription filters that matches the topic, if any.
-    pub subscription: Option<&'a str>,
+    /// The session's subscription records, for [`Message::subscription`].
+    store: &'a [u8],
 }
 
-impl Message<'_> {
+impl<'a> Message<'a> {
+    /// A message as the client would deliver it, for testing your own message handling; it
+    /// matches no subscription.
+    pub const fn new(topic: &'a str, payload: &'a [u8], qos: QoS, retain: bool, dup: bool) -> Self {
+        Message {
+            topic,
+            payload,
+            qos,
+            retain,
+            dup,
+            store: &[],
+        }
+    }
+
+    /// The first of the session's subscription filters that matches the topic, if any: which
+    /// subscription brought this message. Computed on demand, so routing costs no flash in
+    /// programs that do not ask.
+    pub fn subscription(&self) -> Option<&'a str> {
+        let topic = TopicName::new_unchecked(self.topic);
+        Subscriptions {
+            store: self.store,
+            at: 0,
+        }
+        .map(|(filter, _)| filter)
+        .find(|filter| TopicFilter::new_unchecked(filter).matches(topic))
+    }
+
     /// Whether the message's topic matches `filter` (section 4.7).
     pub fn matches(&self, filter: TopicFilter<'_>) -> bool {
-        TopicName::new(self.topic).is_ok_and(|topic| filter.matches(topic))
+        filter.matches(TopicName::new_unchecked(self.topic))
+    }
+}
+
+impl core::fmt::Debug for Message<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Message")
+            .field("topic", &self.topic)
+            .field("payload", &self.payload)
+            .field("qos", &self.qos)
+            .field("retain", &self.retain)
+            .field("dup", &self.dup)
+            .finish()
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Message<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Message {{ topic: {=str}, payload: {=[u8]}, qos: {}, retain: {=bool}, dup: {=bool} }}",
+            self.topic,
+            self.payload,
+            self.qos,
+            self.retain,
+            self.dup
+        )
     }
 }
 
@@ -1057,9 +1109,6 @@ impl<'b> Session<'b> {
                 if packet_id.is_some() {
                     r.u16().ok()?;
                 }
-                let subscription = self.subscriptions().map(|(f, _)| f).find(|f| {
-                    TopicFilter::new_unchecked(f).matches(TopicName::new_unchecked(topic))
-                });
                 let payload = r.rest();
                 Event::Message(Message {
                     topic,
@@ -1067,7 +1116,7 @@ impl<'b> Session<'b> {
                     qos,
                     retain,
                     dup,
-                    subscription,
+                    store: self.store(),
                 })
             }
             Incoming::PubAck(id) => Event::Published(id),

@@ -130,7 +130,7 @@ async fn connect_then_publish_subscribe_and_receive_over_a_transport() {
                     }
                     Event::Message(m) => {
                         assert_eq!((m.topic, m.payload), ("cmd/led", &b"on"[..]));
-                        assert_eq!(m.subscription, Some("cmd/+"));
+                        assert_eq!(m.subscription(), Some("cmd/+"));
                         seen.push("message");
                     }
                     other => panic!("{other:?}"),

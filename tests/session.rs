@@ -324,7 +324,7 @@ fn received_qos1_publish_is_delivered_then_acknowledged() {
             assert_eq!(m.qos, QoS::AtLeastOnce);
             assert!(m.retain);
             assert!(!m.dup);
-            assert_eq!(m.subscription, None);
+            assert_eq!(m.subscription(), None);
         }
         other => panic!("{other:?}"),
     }
@@ -663,7 +663,7 @@ fn received_messages_name_the_subscription_filter_they_matched() {
         ],
     );
     match step(&mut s) {
-        Ok(Some(Event::Message(m))) => assert_eq!(m.subscription, Some("dev/+/cmd")),
+        Ok(Some(Event::Message(m))) => assert_eq!(m.subscription(), Some("dev/+/cmd")),
         other => panic!("{other:?}"),
     }
     feed(
@@ -671,7 +671,7 @@ fn received_messages_name_the_subscription_filter_they_matched() {
         &[0x30, 9, 0, 6, b'd', b'e', b'v', b'/', b'z', b'z', b'x'],
     );
     match step(&mut s) {
-        Ok(Some(Event::Message(m))) => assert_eq!(m.subscription, Some("dev/#")),
+        Ok(Some(Event::Message(m))) => assert_eq!(m.subscription(), Some("dev/#")),
         other => panic!("{other:?}"),
     }
 }

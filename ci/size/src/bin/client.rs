@@ -58,7 +58,7 @@ fn main() -> ! {
                 .await;
             while let Ok(event) = client.poll().await {
                 if let Event::Message(message) = event {
-                    black_box((message.topic, message.payload, message.subscription));
+                    black_box((message.topic, message.payload));
                 }
             }
         }
