@@ -100,6 +100,7 @@ fn has_nul_or_wildcard_words(bytes: &[u8]) -> bool {
 
 /// Whether `bytes` contains U+0000 [MQTT-1.5.3-2]. A plain loop: `<[u8]>::contains` would link a
 /// 150-byte memchr into firmware for strings that are a few bytes long.
+#[allow(clippy::manual_contains)]
 pub(crate) fn has_nul(bytes: &[u8]) -> bool {
     bytes.iter().any(|&b| b == 0)
 }
