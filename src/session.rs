@@ -30,8 +30,8 @@ use embassy_time::{Duration, Instant};
 
 use crate::error::{Error, ProtocolError};
 use crate::packet::{
-    self, ConnAck, Connect, ConnectReturnCode, EncodeError, FixedHeader, Packet, PacketId,
-    PacketType, Publish, QoS, SubAck, Will,
+    self, ConnAck, Connect, ConnectReturnCode, EncodeError, FixedHeader, PacketId, PacketType,
+    Publish, QoS, SubAck, Will,
 };
 use crate::topic::{TopicFilter, TopicName};
 
@@ -231,26 +231,35 @@ enum Incoming {
     Unexpected(PacketType),
 }
 
-impl Incoming {
-    fn of(packet: &Packet<'_>) -> Self {
-        match packet {
-            Packet::ConnAck(c) => Incoming::ConnAck(*c),
-            Packet::Publish(p) => Incoming::Publish {
+/// Decodes a packet for the client with the codec's decoders, straight into an `Incoming`. The
+/// types only clients send are not read: they are protocol violations whatever their content.
+fn decode_incoming(header: &FixedHeader, body: &[u8]) -> Result<Incoming, packet::DecodeError> {
+    let mut r = packet::Reader::new(body);
+    let incoming = match header.packet_type {
+        PacketType::ConnAck => Incoming::ConnAck(ConnAck::decode(&mut r)?),
+        PacketType::Publish => {
+            let p = Publish::decode(header.flags, &mut r)?;
+            Incoming::Publish {
                 qos: p.qos,
                 packet_id: p.packet_id,
                 retain: p.retain,
                 dup: p.dup,
-            },
-            Packet::PubAck(a) => Incoming::PubAck(a.packet_id),
-            Packet::SubAck(a) => Incoming::SubAck {
-                packet_id: a.packet_id,
-                codes: a.return_codes.len(),
-            },
-            Packet::UnsubAck(a) => Incoming::UnsubAck(a.packet_id),
-            Packet::PingResp => Incoming::PingResp,
-            other => Incoming::Unexpected(other.packet_type()),
+            }
         }
-    }
+        PacketType::PubAck => Incoming::PubAck(r.packet_id()?),
+        PacketType::SubAck => {
+            let ack = SubAck::decode(&mut r)?;
+            Incoming::SubAck {
+                packet_id: ack.packet_id,
+                codes: ack.return_codes.len(),
+            }
+        }
+        PacketType::UnsubAck => Incoming::UnsubAck(r.packet_id()?),
+        PacketType::PingResp => Incoming::PingResp,
+        other => return Ok(Incoming::Unexpected(other)),
+    };
+    r.finish()?;
+    Ok(incoming)
 }
 
 const FIRST_PACKET_ID: PacketId = match PacketId::new(1) {
@@ -934,9 +943,8 @@ impl<'b> Session<'b> {
             let Some(body) = data.get(header.header_len..len) else {
                 return Ok(false);
             };
-            let incoming = match packet::decode_server_body(&header, body) {
-                Ok(Some(packet)) => Incoming::of(&packet),
-                Ok(None) => Incoming::Unexpected(header.packet_type),
+            let incoming = match decode_incoming(&header, body) {
+                Ok(incoming) => incoming,
                 Err(e) => return Err(self.fail(ProtocolError::Malformed(e))),
             };
             if self.handle(incoming)? {

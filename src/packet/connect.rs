@@ -50,7 +50,7 @@ pub struct Connect<'a> {
 }
 
 impl<'a> Connect<'a> {
-    pub(super) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let name = r.binary()?;
         if name != b"MQTT" {
             return Err(DecodeError::InvalidProtocolName);
@@ -224,7 +224,7 @@ pub struct ConnAck {
 }
 
 impl ConnAck {
-    pub(super) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let flags = r.u8()?;
         if flags & !1 != 0 {
             return Err(DecodeError::InvalidConnAckFlags(flags));

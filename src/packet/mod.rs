@@ -311,30 +311,6 @@ pub fn decode_body<'a>(header: &FixedHeader, body: &'a [u8]) -> Result<Packet<'a
     let mut r = Reader::new(body);
     let packet = match header.packet_type {
         PacketType::Connect => Packet::Connect(Connect::decode(&mut r)?),
-        PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r)?),
-        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r)?),
-        PacketType::PingReq => Packet::PingReq,
-        PacketType::Disconnect => Packet::Disconnect,
-        _ => {
-            let invalid = DecodeError::InvalidPacketType(header.packet_type as u8);
-            return decode_server_body(header, body)?.ok_or(invalid);
-        }
-    };
-    r.finish()?;
-    Ok(packet)
-}
-
-/// Decodes a packet that a server may send to a client, or gives `Ok(None)` for the types only
-/// clients send (CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT) without reading them.
-///
-/// A client needs no more than this, and linking only this keeps the CONNECT and SUBSCRIBE
-/// decoders out of its flash.
-pub fn decode_server_body<'a>(
-    header: &FixedHeader,
-    body: &'a [u8],
-) -> Result<Option<Packet<'a>>, DecodeError> {
-    let mut r = Reader::new(body);
-    let packet = match header.packet_type {
         PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(&mut r)?),
         PacketType::Publish => Packet::Publish(Publish::decode(header.flags, &mut r)?),
         PacketType::PubAck => Packet::PubAck(PubAck {
@@ -349,19 +325,18 @@ pub fn decode_server_body<'a>(
         PacketType::PubComp => Packet::PubComp(PubComp {
             packet_id: r.packet_id()?,
         }),
+        PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r)?),
         PacketType::SubAck => Packet::SubAck(SubAck::decode(&mut r)?),
+        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r)?),
         PacketType::UnsubAck => Packet::UnsubAck(UnsubAck {
             packet_id: r.packet_id()?,
         }),
+        PacketType::PingReq => Packet::PingReq,
         PacketType::PingResp => Packet::PingResp,
-        PacketType::Connect
-        | PacketType::Subscribe
-        | PacketType::Unsubscribe
-        | PacketType::PingReq
-        | PacketType::Disconnect => return Ok(None),
+        PacketType::Disconnect => Packet::Disconnect,
     };
     r.finish()?;
-    Ok(Some(packet))
+    Ok(packet)
 }
 
 impl Packet<'_> {

@@ -153,7 +153,7 @@ pub struct Subscribe<'a> {
 }
 
 impl<'a> Subscribe<'a> {
-    pub(super) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
         let wire = r.rest();
         let mut check = Reader::new(wire);
@@ -218,7 +218,7 @@ pub struct Unsubscribe<'a> {
 }
 
 impl<'a> Unsubscribe<'a> {
-    pub(super) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
         let wire = r.rest();
         let mut check = Reader::new(wire);
@@ -369,7 +369,7 @@ pub struct SubAck<'a> {
 }
 
 impl<'a> SubAck<'a> {
-    pub(super) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
         let return_codes = SubscribeReturnCodes::new(r.rest())?;
         Ok(SubAck {
