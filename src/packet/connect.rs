@@ -126,7 +126,7 @@ impl<'a> Connect<'a> {
     /// The size of the encoded packet.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         let remaining = self.remaining_len()?;
-        Ok(super::publish_header_len(remaining) + remaining)
+        super::packet_len(remaining)
     }
 
     /// Encodes the packet at the start of `buf` and returns its length.
@@ -244,6 +244,9 @@ impl ConnAck {
 
     /// Encodes the packet at the start of `buf` and returns its length (always 4).
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        if self.session_present && self.return_code != ConnectReturnCode::Accepted {
+            return Err(EncodeError::SessionPresentWithRefusal);
+        }
         let mut w = Writer::new(buf, PacketType::ConnAck, 0, 2)?;
         w.put_u8(u8::from(self.session_present));
         w.put_u8(self.return_code as u8);

@@ -51,7 +51,7 @@ pub use subscribe::{
     SubAck, Subscribe, SubscribeFilters, SubscribeReturnCode, SubscribeReturnCodes, UnsubAck,
     Unsubscribe, UnsubscribeFilters,
 };
-pub(crate) use wire::{Reader, Writer, publish_header_len, read_remaining_length};
+pub(crate) use wire::{Reader, Writer, packet_len, publish_header_len, read_remaining_length};
 
 use core::fmt;
 use core::num::NonZeroU16;
@@ -537,6 +537,8 @@ pub enum EncodeError {
     NoTopicFilters,
     /// A password without a user name [MQTT-3.1.2-22].
     PasswordWithoutUsername,
+    /// A CONNACK that refuses the connection but claims a session [MQTT-3.2.2-4].
+    SessionPresentWithRefusal,
 }
 
 impl fmt::Display for EncodeError {
@@ -552,6 +554,9 @@ impl fmt::Display for EncodeError {
             EncodeError::DupWithQoS0 => f.write_str("DUP set on a QoS 0 PUBLISH"),
             EncodeError::NoTopicFilters => f.write_str("empty topic filter or return code list"),
             EncodeError::PasswordWithoutUsername => f.write_str("password without user name"),
+            EncodeError::SessionPresentWithRefusal => {
+                f.write_str("CONNACK refuses the connection but sets session present")
+            }
         }
     }
 }

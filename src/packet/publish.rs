@@ -61,7 +61,7 @@ impl<'a> Publish<'a> {
     /// The size of the encoded packet.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         let remaining = self.check()?;
-        Ok(super::publish_header_len(remaining) + remaining)
+        super::packet_len(remaining)
     }
 
     /// The first byte of the fixed header.

@@ -192,7 +192,7 @@ impl<'a> Subscribe<'a> {
     /// The size of the encoded packet.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         let remaining = self.remaining_len()?;
-        Ok(super::publish_header_len(remaining) + remaining)
+        super::packet_len(remaining)
     }
 
     /// Encodes the packet at the start of `buf` and returns its length.
@@ -251,7 +251,7 @@ impl<'a> Unsubscribe<'a> {
     /// The size of the encoded packet.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         let remaining = self.remaining_len()?;
-        Ok(super::publish_header_len(remaining) + remaining)
+        super::packet_len(remaining)
     }
 
     /// Encodes the packet at the start of `buf` and returns its length.
@@ -381,7 +381,7 @@ impl<'a> SubAck<'a> {
     /// The size of the encoded packet.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         let remaining = 2 + self.return_codes.len();
-        Ok(super::publish_header_len(remaining) + remaining)
+        super::packet_len(remaining)
     }
 
     /// Encodes the packet at the start of `buf` and returns its length.

@@ -39,6 +39,15 @@ pub(crate) const fn publish_header_len(remaining: usize) -> usize {
     1 + remaining_length_len(remaining)
 }
 
+/// The size of a whole packet with `remaining` bytes after its fixed header, or
+/// `PacketTooLarge` past the largest remaining length (section 2.2.3).
+pub(crate) const fn packet_len(remaining: usize) -> Result<usize, EncodeError> {
+    if remaining > MAX_REMAINING_LENGTH {
+        return Err(EncodeError::PacketTooLarge);
+    }
+    Ok(publish_header_len(remaining) + remaining)
+}
+
 /// A forward-only reader over the bytes of one packet body.
 pub(crate) struct Reader<'a> {
     rest: &'a [u8],
