@@ -698,7 +698,7 @@ impl<'b> Session<'b> {
             .ok_or(Error::InFlightFull)?;
         write_publish_head(head_dst, &head, remaining);
         if start != self.store_len {
-            self.tx.copy_within(start..start + len, self.store_len);
+            shift_left(self.tx, start, self.store_len, len);
         }
         if qos == QoS::AtLeastOnce {
             // The packet becomes a record of the store and is sent from there.
@@ -779,7 +779,10 @@ impl<'b> Session<'b> {
         } else {
             PacketType::Unsubscribe
         };
-        let (store, scratch) = self.tx.split_at_mut(self.store_len);
+        let (store, scratch) = self
+            .tx
+            .split_at_mut_checked(self.store_len)
+            .ok_or(Error::InFlightFull)?;
         let mut w = packet::Writer::new(scratch, packet_type, 0b0010, remaining)?;
         w.put_u16(packet_id.get());
         for i in 0..count {
@@ -822,7 +825,7 @@ impl<'b> Session<'b> {
     fn remove_record(&mut self, at: usize, len: usize) {
         let end = self.store_len;
         if at + len <= end {
-            self.tx.copy_within(at + len..end, at);
+            shift_left(self.tx, at + len, at, end - at - len);
             self.store_len -= len;
             self.out_start = self.store_len;
             self.out_end = self.store_len;
@@ -900,7 +903,7 @@ impl<'b> Session<'b> {
     /// The free space at the end of the RX buffer, to read network bytes into.
     pub fn receive_buffer(&mut self) -> &mut [u8] {
         if self.rx_start > 0 {
-            self.rx.copy_within(self.rx_start..self.rx_end, 0);
+            shift_left(self.rx, self.rx_start, 0, self.rx_end - self.rx_start);
             self.rx_end -= self.rx_start;
             self.rx_start = 0;
         }
@@ -1210,6 +1213,20 @@ fn write_publish_head(dst: &mut [u8], head: &Publish<'_>, remaining: usize) {
     w.put_binary(head.topic.as_str().as_bytes());
     if let Some(id) = head.packet_id {
         w.put_u16(id.get());
+    }
+}
+
+/// Moves `count` bytes at `from` down to `to` (`to <= from`), like `copy_within`, but with the
+/// bounds checked by slicing so that no panic path is left in the binary.
+fn shift_left(buf: &mut [u8], from: usize, to: usize, count: usize) {
+    let Some(distance) = from.checked_sub(to) else {
+        return;
+    };
+    if let Some(region) = buf
+        .get_mut(to..)
+        .and_then(|r| r.get_mut(..distance + count))
+    {
+        region.copy_within(distance.., 0);
     }
 }
 
