@@ -20,7 +20,13 @@ fn input() -> &'static [u8] {
 fn walk(packet: &Packet<'_>) {
     match packet {
         Packet::Connect(c) => {
-            black_box((c.clean_session, c.keep_alive, c.client_id, c.username, c.password));
+            black_box((
+                c.clean_session,
+                c.keep_alive,
+                c.client_id,
+                c.username,
+                c.password,
+            ));
             if let Some(will) = &c.will {
                 black_box((will.topic.as_str(), will.payload, will.qos, will.retain));
             }
@@ -29,7 +35,14 @@ fn walk(packet: &Packet<'_>) {
             black_box((a.session_present, a.return_code));
         }
         Packet::Publish(p) => {
-            black_box((p.dup, p.qos, p.retain, p.topic.as_str(), p.packet_id, p.payload));
+            black_box((
+                p.dup,
+                p.qos,
+                p.retain,
+                p.topic.as_str(),
+                p.packet_id,
+                p.payload,
+            ));
         }
         Packet::PubAck(a) => {
             black_box(a.packet_id);
