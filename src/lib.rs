@@ -75,7 +75,7 @@ pub mod topic;
 pub use backoff::Backoff;
 pub use client::Client;
 pub use error::{Error, ProtocolError};
-pub use packet::{PacketId, QoS};
+pub use packet::{PacketId, QoS, Will};
 pub use session::{ConnectOptions, Event, Message, Session};
 pub use topic::{TopicError, TopicFilter, TopicName};
 
