@@ -66,10 +66,19 @@ const WORD: usize = 8;
 const ONES: u64 = u64::from_ne_bytes([0x01; WORD]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; WORD]);
 
-/// Whether any byte of the word is zero (the classic SWAR test; exact, no false positives).
+/// The bytes of the word that are zero, as their high bits (the classic SWAR test; exact for the
+/// question "is any byte zero").
 #[inline(always)]
-const fn has_zero_byte(x: u64) -> bool {
-    x.wrapping_sub(ONES) & !x & HIGHS != 0
+const fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Whether any byte of the word is U+0000, `+` or `#`, without branches.
+#[inline(always)]
+const fn word_has_nul_or_wildcard(x: u64) -> bool {
+    const PLUS: u64 = u64::from_ne_bytes([b'+'; WORD]);
+    const HASH: u64 = u64::from_ne_bytes([b'#'; WORD]);
+    (zero_bytes(x) | zero_bytes(x ^ PLUS) | zero_bytes(x ^ HASH)) != 0
 }
 
 /// Whether `bytes` contains U+0000, `+` or `#`: eight bytes at a time on 64-bit targets; a byte
@@ -86,23 +95,35 @@ fn has_nul_or_wildcard(bytes: &[u8]) -> bool {
 
 #[inline]
 fn has_nul_or_wildcard_words(bytes: &[u8]) -> bool {
-    const PLUS: u64 = u64::from_ne_bytes([b'+'; WORD]);
-    const HASH: u64 = u64::from_ne_bytes([b'#'; WORD]);
-    let (words, tail) = bytes.as_chunks::<WORD>();
-    for w in words {
-        let x = u64::from_ne_bytes(*w);
-        if has_zero_byte(x) || has_zero_byte(x ^ PLUS) || has_zero_byte(x ^ HASH) {
-            return true;
-        }
-    }
-    tail.iter().any(|&b| is_nul_or_wildcard(b))
+    let Some(last) = bytes.last_chunk::<WORD>() else {
+        return bytes.iter().any(|&b| is_nul_or_wildcard(b));
+    };
+    let (words, _) = bytes.as_chunks::<WORD>();
+    // The whole words, then the last eight bytes, which overlap them when the length is not a
+    // multiple of eight: looking at a byte twice is harmless for "contains".
+    words
+        .iter()
+        .any(|w| word_has_nul_or_wildcard(u64::from_ne_bytes(*w)))
+        || word_has_nul_or_wildcard(u64::from_ne_bytes(*last))
 }
 
-/// Whether `bytes` contains U+0000 [MQTT-1.5.3-2]. A plain loop: `<[u8]>::contains` would link a
-/// 150-byte memchr into firmware for strings that are a few bytes long.
+/// Whether `bytes` contains U+0000 [MQTT-1.5.3-2]: eight bytes at a time on 64-bit targets, a
+/// byte loop elsewhere. (`<[u8]>::contains` would link a 150-byte memchr into firmware for
+/// strings that are a few bytes long.)
+#[inline]
 #[allow(clippy::manual_contains)]
 pub(crate) fn has_nul(bytes: &[u8]) -> bool {
-    bytes.iter().any(|&b| b == 0)
+    match bytes.last_chunk::<WORD>() {
+        Some(last) if cfg!(target_pointer_width = "64") => {
+            let (words, _) = bytes.as_chunks::<WORD>();
+            // As in `has_nul_or_wildcard_words`, the last word may overlap the others.
+            words
+                .iter()
+                .any(|w| zero_bytes(u64::from_ne_bytes(*w)) != 0)
+                || zero_bytes(u64::from_ne_bytes(*last)) != 0
+        }
+        _ => bytes.iter().any(|&b| b == 0),
+    }
 }
 
 #[inline]
@@ -329,6 +350,30 @@ impl AsRef<str> for TopicFilter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_at_a_time_scans_find_every_forbidden_byte_at_every_position_and_nothing_else() {
+        for len in 0..=33 {
+            let clean = [b'a'; 33];
+            assert!(!has_nul(&clean[..len]), "len {len}");
+            assert!(!has_nul_or_wildcard(&clean[..len]), "len {len}");
+            for at in 0..len {
+                for forbidden in [0, b'+', b'#'] {
+                    let mut bytes = clean;
+                    bytes[at] = forbidden;
+                    assert!(has_nul_or_wildcard(&bytes[..len]), "len {len} at {at}");
+                    assert_eq!(has_nul(&bytes[..len]), forbidden == 0, "len {len} at {at}");
+                }
+                // Bytes next to the forbidden ones in value are not mistaken for them.
+                for near in [1, b'*', b',', b'"', b'$', 0x80, 0xFF] {
+                    let mut bytes = clean;
+                    bytes[at] = near;
+                    assert!(!has_nul_or_wildcard(&bytes[..len]), "len {len} at {at}");
+                    assert!(!has_nul(&bytes[..len]), "len {len} at {at}");
+                }
+            }
+        }
+    }
 
     fn m(filter: &str, topic: &str) -> bool {
         TopicFilter::new(filter)

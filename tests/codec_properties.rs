@@ -564,6 +564,9 @@ proptest! {
             any::<String>(),
             "[a/+#$\u{0} ]{0,12}",
             "[ab/+#]{0,12}[\u{0}]?[ab/+#]{0,12}",
+            // One forbidden byte anywhere in a longer name: every position of the word-at-a-time
+            // scan, including the overlapping last word.
+            "[a-z/]{0,40}[+#\u{0}][a-z/]{0,40}",
         ],
     ) {
         let name = TopicName::new(&s);

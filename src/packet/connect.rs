@@ -50,6 +50,7 @@ pub struct Connect<'a> {
 }
 
 impl<'a> Connect<'a> {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let name = r.binary()?;
         if name != b"MQTT" {
@@ -224,6 +225,7 @@ pub struct ConnAck {
 }
 
 impl ConnAck {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let flags = r.u8()?;
         if flags & !1 != 0 {

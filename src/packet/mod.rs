@@ -203,6 +203,7 @@ impl FixedHeader {
     ///
     /// Returns `Ok(None)` when `buf` ends inside the header. The first byte is checked as soon as
     /// it is there, so a stream that starts with garbage fails early.
+    #[inline]
     pub fn parse(buf: &[u8]) -> Result<Option<Self>, DecodeError> {
         let Some((&first, rest)) = buf.split_first() else {
             return Ok(None);
@@ -307,6 +308,7 @@ pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, DecodeError> {
 /// Decodes the variable header and payload of a packet whose fixed header was already parsed.
 ///
 /// `body` must be exactly `header.remaining_len` bytes long.
+#[inline]
 pub fn decode_body<'a>(header: &FixedHeader, body: &'a [u8]) -> Result<Packet<'a>, DecodeError> {
     let mut r = Reader::new(body);
     let packet = match header.packet_type {

@@ -28,6 +28,7 @@ pub struct Publish<'a> {
 }
 
 impl<'a> Publish<'a> {
+    #[inline]
     pub(crate) fn decode(flags: u8, r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         // The fixed-header flags were checked by FixedHeader::parse.
         let qos = QoS::from_bits((flags >> 1) & 0b11).ok_or(DecodeError::InvalidQoS)?;

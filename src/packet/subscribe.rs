@@ -153,6 +153,7 @@ pub struct Subscribe<'a> {
 }
 
 impl<'a> Subscribe<'a> {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
         let wire = r.rest();
@@ -218,6 +219,7 @@ pub struct Unsubscribe<'a> {
 }
 
 impl<'a> Unsubscribe<'a> {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
         let wire = r.rest();
@@ -369,6 +371,7 @@ pub struct SubAck<'a> {
 }
 
 impl<'a> SubAck<'a> {
+    #[inline]
     pub(crate) fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
         let return_codes = SubscribeReturnCodes::new(r.rest())?;
