@@ -22,7 +22,7 @@ async fn main() {
     let broker = args.get("broker").unwrap_or("127.0.0.1:1883");
     let id = args.get("id").unwrap_or("call-monitor");
     tokio::select! {
-        result = common::run_call_monitor(broker, id) => eprintln!("{result:?}"),
+        result = common::run_call_monitor(broker, id, None) => eprintln!("{result:?}"),
         _ = tokio::signal::ctrl_c() => {}
     }
 }

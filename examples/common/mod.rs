@@ -384,8 +384,28 @@ async fn serve(client: &mut Client<'_, '_, Transport>) -> Result<(), Error> {
     }
 }
 
-/// The restaurant's call monitor: prints every call and every device's presence.
-pub async fn run_call_monitor(broker: &str, client_id: &str) -> Result<(), String> {
+/// What the call monitor saw, for a program (or test) that runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonitorReport {
+    /// The broker acknowledged the subscriptions: calls from now on are seen.
+    Watching,
+    /// A call for service from `device`.
+    Call { device: String, table: u8 },
+    /// `device` is online or offline (`retained`: the last known state, sent on subscribing).
+    Presence {
+        device: String,
+        online: bool,
+        retained: bool,
+    },
+}
+
+/// The restaurant's call monitor: prints every call and every device's presence, and sends
+/// what it saw to `reports` when given one.
+pub async fn run_call_monitor(
+    broker: &str,
+    client_id: &str,
+    reports: Option<mpsc::UnboundedSender<MonitorReport>>,
+) -> Result<(), String> {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 512]);
     let mut session = Session::new(&mut rx, &mut tx);
     let options = ConnectOptions {
@@ -403,31 +423,150 @@ pub async fn run_call_monitor(broker: &str, client_id: &str) -> Result<(), Strin
             }
         };
         backoff.reset();
-        let result = monitor(&mut client).await;
+        let result = monitor(&mut client, reports.as_ref()).await;
         println!("connection lost: {}; reconnecting", result.unwrap_err());
         backoff.wait().await;
     }
 }
 
-async fn monitor(client: &mut Client<'_, '_, Transport>) -> Result<(), Error> {
+async fn monitor(
+    client: &mut Client<'_, '_, Transport>,
+    reports: Option<&mpsc::UnboundedSender<MonitorReport>>,
+) -> Result<(), Error> {
+    let report = |r: MonitorReport| {
+        if let Some(reports) = reports {
+            let _ = reports.send(r);
+        }
+    };
     client
         .subscribe(&[("+/calls", qos(CALLS_QOS)), ("+/status", qos(STATUS_QOS))])
         .await?;
-    println!("watching +/calls and +/status");
     loop {
-        let Event::Message(msg) = client.poll().await? else {
-            continue;
+        let msg = match client.poll().await? {
+            Event::Message(msg) => msg,
+            Event::Subscribed(_) => {
+                println!("watching +/calls and +/status");
+                report(MonitorReport::Watching);
+                continue;
+            }
+            _ => continue,
         };
         if let Some(device) = msg.topic.strip_suffix("/calls") {
             match Call::decode(msg.payload) {
-                Ok(call) => println!("table {} needs service ({device})", call.table),
+                Ok(call) => {
+                    println!("table {} needs service ({device})", call.table);
+                    report(MonitorReport::Call {
+                        device: device.to_string(),
+                        table: call.table,
+                    });
+                }
                 Err(e) => println!("{device}: bad call message ({e})"),
             }
         } else if let Some(device) = msg.topic.strip_suffix("/status") {
             let state = String::from_utf8_lossy(msg.payload);
             let retained = if msg.retain { " (last known)" } else { "" };
             println!("{device} is {state}{retained}");
+            report(MonitorReport::Presence {
+                device: device.to_string(),
+                online: msg.payload == STATUS_ONLINE.as_bytes(),
+                retained: msg.retain,
+            });
         }
+    }
+}
+
+/// The call-button box without hardware: publishes `{"table":N}` on `<id>/calls` (QoS 1) for
+/// every table number that arrives on `presses`, with the presence contract, reconnecting with
+/// backoff when the connection breaks. When `presses` closes, it says `offline` and
+/// disconnects cleanly.
+pub async fn run_virtual_call_button(
+    broker: &str,
+    topics: &Topics,
+    mut presses: mpsc::UnboundedReceiver<u8>,
+) {
+    let (mut rx, mut tx) = ([0u8; 256], [0u8; 1024]);
+    let mut session = Session::new(&mut rx, &mut tx);
+    let options = device_options(topics);
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    // A press taken from the channel but not yet handed to the client.
+    let mut pending: Option<u8> = None;
+    loop {
+        let mut client = match connect(broker, &mut session, &options).await {
+            Ok(client) => client,
+            Err(e) => {
+                println!(
+                    "[callbox {}] cannot connect: {e}; retrying",
+                    topics.device_id()
+                );
+                backoff.wait().await;
+                continue;
+            }
+        };
+        backoff.reset();
+        let result: Result<bool, Error> = async {
+            client
+                .publish(
+                    topics.status(),
+                    STATUS_ONLINE.as_bytes(),
+                    qos(STATUS_QOS),
+                    STATUS_RETAIN,
+                )
+                .await?;
+            loop {
+                if let Some(table) = pending {
+                    let mut json = [0u8; Call::MAX_ENCODED_LEN];
+                    match (Call { table }).encode(&mut json) {
+                        Ok(n) => match client
+                            .publish(topics.calls(), &json[..n], qos(CALLS_QOS), false)
+                            .await
+                        {
+                            Ok(_) => {
+                                println!(
+                                    "[callbox {}] called for table {table}",
+                                    topics.device_id()
+                                );
+                                pending = None;
+                            }
+                            // Too many calls await their PUBACK: poll below frees room.
+                            Err(Error::InFlightFull) => {}
+                            Err(e) => return Err(e),
+                        },
+                        Err(e) => {
+                            println!("[callbox {}] table {table}: {e}", topics.device_id());
+                            pending = None;
+                        }
+                    }
+                }
+                if pending.is_none() {
+                    match select(client.poll(), presses.recv()).await {
+                        Either::First(event) => {
+                            event?;
+                        }
+                        Either::Second(Some(table)) => pending = Some(table),
+                        // No more presses: leave cleanly once every call is acknowledged.
+                        Either::Second(None) => return Ok(true),
+                    }
+                } else {
+                    client.poll().await?;
+                }
+            }
+        }
+        .await;
+        match result {
+            Ok(_) => {
+                while client.session().in_flight() > 0 {
+                    if client.poll().await.is_err() {
+                        break;
+                    }
+                }
+                return go_offline(client, topics).await;
+            }
+            Err(e) => println!(
+                "[callbox {}] connection lost: {e}; reconnecting",
+                topics.device_id()
+            ),
+        }
+        backoff.wait().await;
     }
 }
 
