@@ -21,7 +21,7 @@ use embassy_rp::interrupt::typelevel::{Binding, DMA_IRQ_0, PIO0_IRQ_0};
 use embassy_rp::peripherals::{DMA_CH0, PIN_23, PIN_24, PIN_25, PIN_29, PIO0};
 use embassy_rp::pio::{self, Pio};
 use embassy_time::{Duration, Timer, with_timeout};
-use picomqtt::{Backoff, Client, ConnectOptions, QoS, TopicName, Will};
+use picomqtt::{Backoff, Client, ConnectOptions, QoS, Session, TopicName, Will};
 use picomqtt_demo::{STATUS_OFFLINE, STATUS_ONLINE, STATUS_QOS, STATUS_RETAIN, Topics};
 use static_cell::StaticCell;
 
@@ -237,6 +237,27 @@ impl Network {
             Err(_) => {
                 socket.abort();
                 Err(NetError::ConnectTimeout)
+            }
+        }
+    }
+
+    /// Connects `socket` to the broker and opens the MQTT connection of `session` over it
+    /// (CONNECT, CONNACK). Logs why when it fails and returns `None`; abort the socket then.
+    pub async fn open_mqtt<'s, 'b, 'a, 'k>(
+        &self,
+        socket: &'a mut TcpSocket<'k>,
+        session: &'s mut Session<'b>,
+        options: &ConnectOptions<'_>,
+    ) -> Option<Client<'s, 'b, &'a mut TcpSocket<'k>>> {
+        if let Err(error) = self.connect_broker(socket).await {
+            warn!("broker unreachable: {}", error);
+            return None;
+        }
+        match Client::connect(session, socket, options).await {
+            Ok(client) => Some(client),
+            Err(error) => {
+                warn!("MQTT connect failed: {}", error);
+                None
             }
         }
     }

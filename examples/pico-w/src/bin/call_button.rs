@@ -106,21 +106,11 @@ async fn main(spawner: Spawner) {
     loop {
         network.ensure_up().await;
         let mut socket = TcpSocket::new(network.stack, &mut tcp_rx, &mut tcp_tx);
-        if let Err(error) = network.connect_broker(&mut socket).await {
-            warn!("broker unreachable: {}", error);
+        let Some(mut client) = network.open_mqtt(&mut socket, &mut session, &options).await else {
+            socket.abort();
             backoff.wait().await;
             continue;
-        }
-        let mut client = match Client::connect(&mut session, &mut socket, &options).await {
-            Ok(client) => client,
-            Err(error) => {
-                warn!("MQTT connect failed: {}", error);
-                socket.abort();
-                backoff.wait().await;
-                continue;
-            }
         };
-        // The call box publishes only; it subscribes to nothing.
         if let Err(error) = announce_online(&mut client, &topics, &[]).await {
             warn!("connection lost: {}", error);
         } else {

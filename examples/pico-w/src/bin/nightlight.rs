@@ -83,25 +83,16 @@ async fn main(spawner: Spawner) {
     let mut session = Session::new(&mut mqtt_rx, &mut mqtt_tx);
     let options = device_options(&topics);
     let mut backoff = reconnect_backoff();
+    let commands = [(topics.commands(), qos(COMMANDS_QOS))];
     let mut ticker = Ticker::every(Duration::from_secs(u64::from(TELEMETRY_INTERVAL_SECS)));
     loop {
         network.ensure_up().await;
         let mut socket = TcpSocket::new(network.stack, &mut tcp_rx, &mut tcp_tx);
-        if let Err(error) = network.connect_broker(&mut socket).await {
-            warn!("broker unreachable: {}", error);
+        let Some(mut client) = network.open_mqtt(&mut socket, &mut session, &options).await else {
+            socket.abort();
             backoff.wait().await;
             continue;
-        }
-        let mut client = match Client::connect(&mut session, &mut socket, &options).await {
-            Ok(client) => client,
-            Err(error) => {
-                warn!("MQTT connect failed: {}", error);
-                socket.abort();
-                backoff.wait().await;
-                continue;
-            }
         };
-        let commands = [(topics.commands(), qos(COMMANDS_QOS))];
         if let Err(error) = announce_online(&mut client, &topics, &commands).await {
             warn!("connection lost: {}", error);
         } else {
