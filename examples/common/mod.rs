@@ -318,6 +318,20 @@ async fn go_offline(mut client: Client<'_, '_, Transport>, topics: &Topics) {
 /// The nightlight server of the tutorial: subscribes to every device's telemetry, prints each
 /// reading, and answers with `{"led_on": light < 300}` on that device's commands topic.
 pub async fn run_server(broker: &str, client_id: &str) -> Result<(), String> {
+    run_reconnecting(broker, client_id, "[server] ", async |client| {
+        serve(client).await
+    })
+    .await
+}
+
+/// Connects a client that is not a device (clean session, keep alive 30 s) and runs `work` on
+/// each connection until the connection fails, then reconnects with backoff, forever.
+async fn run_reconnecting(
+    broker: &str,
+    client_id: &str,
+    log_prefix: &str,
+    mut work: impl AsyncFnMut(&mut Client<'_, '_, Transport>) -> Result<(), Error>,
+) -> Result<(), String> {
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 1024]);
     let mut session = Session::new(&mut rx, &mut tx);
     let options = ConnectOptions {
@@ -329,17 +343,15 @@ pub async fn run_server(broker: &str, client_id: &str) -> Result<(), String> {
         let mut client = match connect(broker, &mut session, &options).await {
             Ok(client) => client,
             Err(e) => {
-                println!("[server] cannot connect: {e}; retrying");
+                println!("{log_prefix}cannot connect: {e}; retrying");
                 backoff.wait().await;
                 continue;
             }
         };
         backoff.reset();
-        let result = serve(&mut client).await;
-        println!(
-            "[server] connection lost: {}; reconnecting",
-            result.unwrap_err()
-        );
+        if let Err(e) = work(&mut client).await {
+            println!("{log_prefix}connection lost: {e}; reconnecting");
+        }
         backoff.wait().await;
     }
 }
@@ -406,27 +418,10 @@ pub async fn run_call_monitor(
     client_id: &str,
     reports: Option<mpsc::UnboundedSender<MonitorReport>>,
 ) -> Result<(), String> {
-    let (mut rx, mut tx) = ([0u8; 512], [0u8; 512]);
-    let mut session = Session::new(&mut rx, &mut tx);
-    let options = ConnectOptions {
-        keep_alive: 30,
-        ..ConnectOptions::new(client_id)
-    };
-    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
-    loop {
-        let mut client = match connect(broker, &mut session, &options).await {
-            Ok(client) => client,
-            Err(e) => {
-                println!("cannot connect: {e}; retrying");
-                backoff.wait().await;
-                continue;
-            }
-        };
-        backoff.reset();
-        let result = monitor(&mut client, reports.as_ref()).await;
-        println!("connection lost: {}; reconnecting", result.unwrap_err());
-        backoff.wait().await;
-    }
+    run_reconnecting(broker, client_id, "", async |client| {
+        monitor(client, reports.as_ref()).await
+    })
+    .await
 }
 
 async fn monitor(
