@@ -1520,13 +1520,9 @@ async fn proxy_forward(
     let mut from_client = vec![0u8; 16 * 1024];
     let mut from_broker = vec![0u8; 16 * 1024];
     loop {
-        let mode = {
-            let c = control.borrow_and_update();
-            if proxy_must_close(&c, generation) {
-                break;
-            }
-            c.mode
-        };
+        if proxy_must_close(&control.borrow_and_update(), generation) {
+            break;
+        }
         // Which way the bytes read go, if they are forwarded.
         let (bytes, to_broker) = tokio::select! {
             changed = control.changed() => {
@@ -1545,7 +1541,10 @@ async fn proxy_forward(
             },
         };
         let len = bytes.len() as u64;
-        if mode == ProxyMode::BlackHole {
+        // The mode now, not when the wait began: `select!` may pick a read that became ready
+        // together with a mode change, and bytes sent after `black_hole()` returned must be
+        // dropped.
+        if control.borrow().mode == ProxyMode::BlackHole {
             stats.discarded.fetch_add(len, Ordering::SeqCst);
             continue;
         }
