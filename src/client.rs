@@ -117,8 +117,7 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
             session,
             transport: Some(transport),
         };
-        let result = client.drive(true).await;
-        client.check(result)?;
+        client.run(Goal::Connected).await?;
         debug!(
             "connected, session present: {}",
             client.session.session_present()
@@ -148,20 +147,19 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// identifier comes out of [`Client::poll`]. Several QoS 1 messages can be in flight at once,
     /// as many as fit in the TX buffer (or [`Session::set_max_in_flight`]); past that this
     /// returns [`Error::InFlightFull`] until PUBACKs free space.
-    pub async fn publish(
-        &mut self,
-        topic: &str,
-        payload: &[u8],
+    pub fn publish<'f>(
+        &'f mut self,
+        topic: &'f str,
+        payload: &'f [u8],
         qos: QoS,
         retain: bool,
-    ) -> Result<Option<PacketId>, Error> {
-        self.request(Request::Publish {
+    ) -> impl Future<Output = Result<Option<PacketId>, Error>> + 'f {
+        self.run(Goal::Request(Request::Publish {
             topic,
             payload,
             qos,
             retain,
-        })
-        .await
+        }))
     }
 
     /// Publishes `value` serialised as JSON, written straight into the TX buffer.
@@ -173,14 +171,11 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
         qos: QoS,
         retain: bool,
     ) -> Result<Option<PacketId>, Error> {
-        let result = async {
-            self.flush().await?;
-            let id = self.session.publish_json(topic, value, qos, retain)?;
-            self.flush().await?;
-            Ok(id)
-        }
-        .await;
-        self.check(result)
+        self.run(Goal::Sent).await?;
+        let id = self.session.publish_json(topic, value, qos, retain);
+        let id = self.check(id)?;
+        self.run(Goal::Sent).await?;
+        Ok(id)
     }
 
     /// Subscribes to `filters`, each with the maximum QoS to receive (0 or 1).
@@ -190,21 +185,21 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// recorded in the session, so [`Message::subscription`](crate::Message::subscription) can
     /// name the one that matched and [`Client::resubscribe`] can repeat them.
     pub async fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<PacketId, Error> {
-        self.request(Request::Subscribe(filters))
+        self.run(Goal::Request(Request::Subscribe(filters)))
             .await?
             .ok_or(Error::NotConnected)
     }
 
     /// Subscribes again to every filter the session recorded, in one SUBSCRIBE; `None` if there
     /// are none. Use it after [`Client::connect`] when [`Client::session_present`] is `false`.
-    pub async fn resubscribe(&mut self) -> Result<Option<PacketId>, Error> {
-        self.request(Request::Resubscribe).await
+    pub fn resubscribe(&mut self) -> impl Future<Output = Result<Option<PacketId>, Error>> + '_ {
+        self.run(Goal::Request(Request::Resubscribe))
     }
 
     /// Unsubscribes from `filters` and forgets them. The answer arrives as
     /// [`Event::Unsubscribed`].
     pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
-        self.request(Request::Unsubscribe(filters))
+        self.run(Goal::Request(Request::Unsubscribe(filters)))
             .await?
             .ok_or(Error::NotConnected)
     }
@@ -217,104 +212,97 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// reported instead of waiting forever. Call it continuously (for example in a `select`
     /// with your own work): it is what answers the broker. Cancel-safe.
     pub async fn poll(&mut self) -> Result<Event<'_>, Error> {
-        let result = self.drive(false).await;
-        self.check(result)?;
-        // `drive` returned Ok with an event ready.
+        self.run(Goal::Event).await?;
+        // `run` returned Ok with an event ready.
         self.session.event().ok_or(Error::NotConnected)
     }
 
     /// Sends DISCONNECT and closes the connection. The broker discards the will message
     /// [MQTT-3.14.4-3]; the session is kept for the next [`Client::connect`].
     pub async fn disconnect(mut self) -> Result<(), Error> {
-        let result = self.request(Request::Disconnect).await;
+        let result = self.run(Goal::Request(Request::Disconnect)).await;
         self.transport = None;
         self.session.close();
         result.map(drop)
     }
 
-    /// Sends what is pending, queues `request`, and sends it. One state machine for every
-    /// request keeps the code small.
-    async fn request(&mut self, request: Request<'_>) -> Result<Option<PacketId>, Error> {
-        let result = async {
-            self.flush().await?;
-            let id = match request {
-                Request::Publish {
-                    topic,
-                    payload,
-                    qos,
-                    retain,
-                } => self.session.publish(topic, payload, qos, retain)?,
-                Request::Subscribe(filters) => Some(self.session.subscribe(filters)?),
-                Request::Unsubscribe(filters) => Some(self.session.unsubscribe(filters)?),
-                Request::Resubscribe => self.session.resubscribe()?,
-                Request::Disconnect => {
-                    self.session.disconnect()?;
-                    None
+    /// The one loop that moves bytes, for every call: write what the session queued, flush,
+    /// then act towards `goal` (queue the request, or read until the CONNACK or an event).
+    /// One state machine with one await point per kind of I/O keeps the code small.
+    ///
+    /// A fatal error drops the transport, closing the connection [MQTT-4.8.0-1].
+    async fn run(&mut self, mut goal: Goal<'_>) -> Result<Option<PacketId>, Error> {
+        let mut id = None;
+        loop {
+            let step: Result<bool, Error> = 'step: {
+                let Some(transport) = self.transport.as_mut() else {
+                    break 'step Err(Error::NotConnected);
+                };
+                let session = &mut *self.session;
+                let timeout = session.response_timeout();
+                if let Some(data) = session.transmit_data() {
+                    break 'step match within(timeout, transport.write(data)).await {
+                        Ok(Ok(0)) => Err(Error::ConnectionClosed),
+                        Ok(Ok(n)) => {
+                            session.transmitted(n, Instant::now());
+                            Ok(false)
+                        }
+                        Ok(Err(e)) => Err(Error::transport(e)),
+                        // No progress for the response timeout: the peer is gone.
+                        Err(_) => Err(Error::KeepAliveTimeout),
+                    };
+                }
+                if session.needs_flush() {
+                    break 'step match within(timeout, transport.flush()).await {
+                        Ok(Ok(())) => {
+                            session.flushed();
+                            Ok(false)
+                        }
+                        Ok(Err(e)) => Err(Error::transport(e)),
+                        Err(_) => Err(Error::KeepAliveTimeout),
+                    };
+                }
+                // Everything queued is out.
+                match goal {
+                    Goal::Sent => break 'step Ok(true),
+                    Goal::Request(request) => {
+                        goal = Goal::Sent;
+                        break 'step request.queue(session).map(|queued| {
+                            id = queued;
+                            false
+                        });
+                    }
+                    Goal::Connected if session.is_connected() => break 'step Ok(true),
+                    Goal::Connected | Goal::Event => {}
+                }
+                match session.process() {
+                    Ok(true) => break 'step Ok(true),
+                    // Send the acknowledgement or the resends first.
+                    Ok(false)
+                        if session.output_pending()
+                            || matches!(goal, Goal::Connected) && session.is_connected() =>
+                    {
+                        break 'step Ok(false);
+                    }
+                    Ok(false) => {}
+                    Err(e) => break 'step Err(e),
+                }
+                let deadline = session.poll_timeout().unwrap_or(Instant::MAX);
+                match with_deadline(deadline, transport.read(session.receive_buffer())).await {
+                    Ok(Ok(0)) => Err(Error::ConnectionClosed),
+                    Ok(Ok(n)) => {
+                        session.received(n);
+                        Ok(false)
+                    }
+                    Ok(Err(e)) => Err(Error::transport(e)),
+                    Err(_) => session.handle_timeout(Instant::now()).map(|()| false),
                 }
             };
-            self.flush().await?;
-            Ok(id)
-        }
-        .await;
-        self.check(result)
-    }
-
-    /// Sends and receives until the CONNACK is in and the resends are out (`connecting`), or
-    /// until an event is ready.
-    async fn drive(&mut self, connecting: bool) -> Result<(), Error> {
-        loop {
-            self.flush().await?;
-            if connecting && self.session.is_connected() {
-                return Ok(());
+            match step {
+                Ok(true) => return Ok(id),
+                Ok(false) => {}
+                Err(e) => return self.check(Err(e)),
             }
-            if self.session.process()? {
-                return Ok(());
-            }
-            // Output first; and once connected, the loop head returns.
-            let wait = self.session.output_pending() || connecting && self.session.is_connected();
-            if !wait {
-                self.fill().await?;
-            }
-        }
-    }
-
-    /// Writes everything the session has queued, then flushes the transport.
-    async fn flush(&mut self) -> Result<(), Error> {
-        let timeout = self.session.response_timeout();
-        let transport = self.transport.as_mut().ok_or(Error::NotConnected)?;
-        while let Some(data) = self.session.transmit_data() {
-            let n = match within(timeout, transport.write(data)).await {
-                Ok(Ok(0)) => return Err(Error::ConnectionClosed),
-                Ok(Ok(n)) => n,
-                Ok(Err(e)) => return Err(Error::transport(e)),
-                // No progress for the response timeout: the peer is gone.
-                Err(_) => return Err(Error::KeepAliveTimeout),
-            };
-            self.session.transmitted(n, Instant::now());
-        }
-        if self.session.needs_flush() {
-            match within(timeout, transport.flush()).await {
-                Ok(Ok(())) => self.session.flushed(),
-                Ok(Err(e)) => return Err(Error::transport(e)),
-                Err(_) => return Err(Error::KeepAliveTimeout),
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads once into the RX buffer, or handles the session's timeout if it comes first.
-    async fn fill(&mut self) -> Result<(), Error> {
-        let transport = self.transport.as_mut().ok_or(Error::NotConnected)?;
-        let deadline = self.session.poll_timeout().unwrap_or(Instant::MAX);
-        let buf = self.session.receive_buffer();
-        match with_deadline(deadline, transport.read(buf)).await {
-            Ok(Ok(0)) => Err(Error::ConnectionClosed),
-            Ok(Ok(n)) => {
-                self.session.received(n);
-                Ok(())
-            }
-            Ok(Err(e)) => Err(Error::transport(e)),
-            Err(_) => self.session.handle_timeout(Instant::now()),
         }
     }
 
@@ -349,7 +337,21 @@ async fn within<F: Future>(timeout: Duration, future: F) -> Result<F::Output, Ti
     .await
 }
 
-/// What [`Client::request`] queues.
+/// What [`Client::run`] drives towards.
+#[derive(Clone, Copy)]
+enum Goal<'r> {
+    /// The CONNACK is in and the resends are out.
+    Connected,
+    /// An event is ready.
+    Event,
+    /// Everything queued is written and flushed.
+    Sent,
+    /// Queue this request, then send it.
+    Request(Request<'r>),
+}
+
+/// What the application asked for.
+#[derive(Clone, Copy)]
 enum Request<'r> {
     Publish {
         topic: &'r str,
@@ -361,4 +363,22 @@ enum Request<'r> {
     Unsubscribe(&'r [&'r str]),
     Resubscribe,
     Disconnect,
+}
+
+impl Request<'_> {
+    /// Queues the request's packet in `session`.
+    fn queue(self, session: &mut Session<'_>) -> Result<Option<PacketId>, Error> {
+        match self {
+            Request::Publish {
+                topic,
+                payload,
+                qos,
+                retain,
+            } => session.publish(topic, payload, qos, retain),
+            Request::Subscribe(filters) => session.subscribe(filters).map(Some),
+            Request::Unsubscribe(filters) => session.unsubscribe(filters).map(Some),
+            Request::Resubscribe => session.resubscribe(),
+            Request::Disconnect => session.disconnect().map(|()| None),
+        }
+    }
 }
