@@ -117,6 +117,13 @@ impl From<TopicError> for Error {
     }
 }
 
+/// A malformed packet from the broker.
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Error::Protocol(ProtocolError::Malformed(e))
+    }
+}
+
 impl From<ProtocolError> for Error {
     fn from(e: ProtocolError) -> Self {
         Error::Protocol(e)

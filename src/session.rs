@@ -205,61 +205,22 @@ enum State {
     Connected,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Request {
-    Subscribe { filters: usize },
-    Unsubscribe,
-}
-
-/// What a received packet asks of the session, without borrowing the RX buffer.
+/// The event behind the packet that [`Session::process`] accepted, as offsets into the packet,
+/// so that [`Session::event`] can borrow from the RX buffer without decoding again.
 #[derive(Debug, Clone, Copy)]
-enum Incoming {
-    ConnAck(ConnAck),
-    Publish {
+enum Ready {
+    Message {
+        /// Where the topic's length prefix starts: the size of the fixed header.
+        body: usize,
+        topic_len: usize,
         qos: QoS,
-        packet_id: Option<PacketId>,
         retain: bool,
         dup: bool,
     },
-    PubAck(PacketId),
-    SubAck {
-        packet_id: PacketId,
-        codes: usize,
-    },
-    UnsubAck(PacketId),
-    PingResp,
-    Unexpected(PacketType),
-}
-
-/// Decodes a packet for the client with the codec's decoders, straight into an `Incoming`. The
-/// types only clients send are not read: they are protocol violations whatever their content.
-fn decode_incoming(header: &FixedHeader, body: &[u8]) -> Result<Incoming, packet::DecodeError> {
-    let mut r = packet::Reader::new(body);
-    let incoming = match header.packet_type {
-        PacketType::ConnAck => Incoming::ConnAck(ConnAck::decode(&mut r)?),
-        PacketType::Publish => {
-            let p = Publish::decode(header.flags, &mut r)?;
-            Incoming::Publish {
-                qos: p.qos,
-                packet_id: p.packet_id,
-                retain: p.retain,
-                dup: p.dup,
-            }
-        }
-        PacketType::PubAck => Incoming::PubAck(r.packet_id()?),
-        PacketType::SubAck => {
-            let ack = SubAck::decode(&mut r)?;
-            Incoming::SubAck {
-                packet_id: ack.packet_id,
-                codes: ack.return_codes.len(),
-            }
-        }
-        PacketType::UnsubAck => Incoming::UnsubAck(r.packet_id()?),
-        PacketType::PingResp => Incoming::PingResp,
-        other => return Ok(Incoming::Unexpected(other)),
-    };
-    r.finish()?;
-    Ok(incoming)
+    Published(PacketId),
+    /// The packet identifier and the size of the fixed header.
+    Subscribed(PacketId, usize),
+    Unsubscribed(PacketId),
 }
 
 const FIRST_PACKET_ID: PacketId = match PacketId::new(1) {
@@ -279,7 +240,7 @@ pub struct Session<'b> {
     /// The size of the packet behind the current event, released by the next `process`.
     rx_ready: usize,
     /// What the packet behind the current event is.
-    ready: Incoming,
+    ready: Option<Ready>,
     /// Bytes of an oversized packet still to be discarded from the stream.
     rx_skip: usize,
 
@@ -299,7 +260,8 @@ pub struct Session<'b> {
     state: State,
     session_present: bool,
     next_packet_id: u16,
-    requests: [Option<(PacketId, Request)>; MAX_PENDING_REQUESTS],
+    /// SUBSCRIBE (with its number of filters) and UNSUBSCRIBE (0) waiting for their answer.
+    requests: [Option<(PacketId, usize)>; MAX_PENDING_REQUESTS],
     in_flight: usize,
     max_in_flight: usize,
     keep_alive: Duration,
@@ -318,7 +280,7 @@ impl<'b> Session<'b> {
             rx_start: 0,
             rx_end: 0,
             rx_ready: 0,
-            ready: Incoming::PingResp,
+            ready: None,
             rx_skip: 0,
             tx,
             store_len: 0,
@@ -443,13 +405,11 @@ impl<'b> Session<'b> {
         self.in_flight = 0;
     }
 
-    fn fail(&mut self, error: ProtocolError) -> Error {
-        warn!(
-            "closing the connection: protocol violation by the broker: {:?}",
-            error
-        );
+    /// Closes the connection state because of a fatal error.
+    fn fail(&mut self, error: Error) -> Error {
+        warn!("closing the connection: {:?}", error);
         self.state = State::Idle;
-        Error::Protocol(error)
+        error
     }
 
     // ----- sending -----------------------------------------------------------------------------
@@ -795,12 +755,7 @@ impl<'b> Session<'b> {
         }
         let len = w.finish();
         self.queue_output(len);
-        let request = if subscribe {
-            Request::Subscribe { filters: count }
-        } else {
-            Request::Unsubscribe
-        };
-        self.requests[slot] = Some((packet_id, request));
+        self.requests[slot] = Some((packet_id, if subscribe { count } else { 0 }));
         Ok(Some(packet_id))
     }
 
@@ -923,6 +878,7 @@ impl<'b> Session<'b> {
     pub fn process(&mut self) -> Result<bool, Error> {
         self.rx_start += self.rx_ready;
         self.rx_ready = 0;
+        self.ready = None;
         loop {
             if self.output_pending() {
                 return Ok(false);
@@ -937,95 +893,115 @@ impl<'b> Session<'b> {
             let header = match FixedHeader::parse(data) {
                 Ok(Some(header)) => header,
                 Ok(None) => return Ok(false),
-                Err(e) => return Err(self.fail(ProtocolError::Malformed(e))),
+                Err(e) => return Err(self.fail(e.into())),
             };
             let len = header.packet_len();
             if len > self.rx.len() {
                 return self.oversized(&header);
             }
-            let Some(body) = data.get(header.header_len..len) else {
+            if data.len() < len {
                 return Ok(false);
-            };
-            let incoming = match decode_incoming(&header, body) {
-                Ok(incoming) => incoming,
-                Err(e) => return Err(self.fail(ProtocolError::Malformed(e))),
-            };
-            if self.handle(incoming)? {
-                self.rx_ready = len;
-                self.ready = incoming;
-                return Ok(true);
             }
-            self.rx_start += len;
-            if let Incoming::ConnAck(_) = incoming {
-                // Stop here: the caller learns of the connection before any later packet.
+            let connecting = self.state != State::Connected;
+            match self.receive(&header) {
+                Ok(Some(ready)) => {
+                    self.rx_ready = len;
+                    self.ready = Some(ready);
+                    return Ok(true);
+                }
+                Ok(None) => self.rx_start += len,
+                Err(e) => return Err(self.fail(e)),
+            }
+            if connecting {
+                // A CONNACK: stop, so the caller learns of the connection before later packets.
                 return Ok(false);
             }
         }
     }
 
-    /// Acts on a valid packet; `Ok(true)` when it becomes an event.
-    fn handle(&mut self, incoming: Incoming) -> Result<bool, Error> {
-        let unexpected = |t| ProtocolError::UnexpectedPacket(t);
-        match self.state {
-            State::Idle => return Err(Error::NotConnected),
-            State::Connecting { .. } => {
-                let Incoming::ConnAck(connack) = incoming else {
-                    // Nothing but CONNACK may come first [MQTT-3.2.0-1].
-                    return Err(self.fail(unexpected(incoming_type(&incoming))));
+    /// Decodes and acts on the whole packet at `rx_start`; `Some` when it is an event.
+    fn receive(&mut self, header: &FixedHeader) -> Result<Option<Ready>, Error> {
+        let start = self.rx_start + header.header_len;
+        let body = self
+            .rx
+            .get(start..self.rx_start + header.packet_len())
+            .unwrap_or_default();
+        let mut r = packet::Reader::new(body);
+        let ready = match (self.state, header.packet_type) {
+            (State::Idle, _) => return Err(Error::NotConnected),
+            (State::Connecting { .. }, PacketType::ConnAck) => {
+                let connack = ConnAck::decode(&mut r)?;
+                r.finish()?;
+                self.on_connack(connack)?;
+                return Ok(None);
+            }
+            (State::Connected, PacketType::Publish) => {
+                // FixedHeader::parse refused QoS 3 and DUP with QoS 0.
+                let flags = header.flags;
+                let qos = QoS::from_bits((flags >> 1) & 0b11).unwrap_or(QoS::ExactlyOnce);
+                let topic_len = packet::decode_topic_name(r.binary()?)?.as_str().len();
+                let packet_id = if qos == QoS::AtMostOnce {
+                    None
+                } else {
+                    Some(r.packet_id()?)
                 };
-                return self.on_connack(connack);
-            }
-            State::Connected => {}
-        }
-        match incoming {
-            Incoming::Publish {
-                qos: QoS::AtMostOnce,
-                ..
-            } => Ok(true),
-            Incoming::Publish {
-                qos: QoS::AtLeastOnce,
-                packet_id: Some(id),
-                ..
-            } => {
-                self.queue_puback(id);
-                Ok(true)
-            }
-            Incoming::Publish { .. } => Err(self.fail(ProtocolError::UnexpectedQoS2)),
-            Incoming::PubAck(id) => match self.find_publish(id) {
-                Some((at, len)) => {
-                    self.remove_record(at, len);
-                    self.in_flight = self.in_flight.saturating_sub(1);
-                    Ok(true)
+                match (qos, packet_id) {
+                    (QoS::AtMostOnce, _) => {}
+                    (QoS::AtLeastOnce, Some(id)) => self.queue_puback(id),
+                    _ => return Err(ProtocolError::UnexpectedQoS2.into()),
                 }
-                None => Err(self.unknown_id(PacketType::PubAck, id)),
-            },
-            Incoming::SubAck { packet_id, codes } => {
-                match self.take_request(packet_id, PacketType::SubAck)? {
-                    Request::Subscribe { filters } if filters == codes => Ok(true),
-                    Request::Subscribe { .. } => Err(self.fail(ProtocolError::SubAckCountMismatch)),
-                    Request::Unsubscribe => Err(self.unknown_id(PacketType::SubAck, packet_id)),
+                Ready::Message {
+                    body: header.header_len,
+                    topic_len,
+                    qos,
+                    retain: flags & 1 != 0,
+                    dup: flags & DUP != 0,
                 }
             }
-            Incoming::UnsubAck(packet_id) => {
-                match self.take_request(packet_id, PacketType::UnsubAck)? {
-                    Request::Unsubscribe => Ok(true),
-                    Request::Subscribe { .. } => {
-                        Err(self.unknown_id(PacketType::UnsubAck, packet_id))
+            (State::Connected, PacketType::PubAck) => {
+                let id = r.packet_id()?;
+                r.finish()?;
+                let (at, len) = self
+                    .find_publish(id)
+                    .ok_or_else(|| unknown_id(PacketType::PubAck, id))?;
+                self.remove_record(at, len);
+                self.in_flight = self.in_flight.saturating_sub(1);
+                Ready::Published(id)
+            }
+            (State::Connected, PacketType::SubAck) => {
+                let ack = SubAck::decode(&mut r)?;
+                r.finish()?;
+                let (id, codes) = (ack.packet_id, ack.return_codes.len());
+                match self.take_request(id) {
+                    Some(0) | None => return Err(unknown_id(PacketType::SubAck, id)),
+                    Some(n) if n != codes => {
+                        return Err(ProtocolError::SubAckCountMismatch.into());
                     }
+                    Some(_) => Ready::Subscribed(id, header.header_len),
                 }
             }
-            Incoming::PingResp => {
-                self.ping_deadline = None;
-                Ok(false)
+            (State::Connected, PacketType::UnsubAck) => {
+                let id = r.packet_id()?;
+                r.finish()?;
+                match self.take_request(id) {
+                    Some(0) => Ready::Unsubscribed(id),
+                    _ => return Err(unknown_id(PacketType::UnsubAck, id)),
+                }
             }
-            Incoming::ConnAck(_) => Err(self.fail(unexpected(PacketType::ConnAck))),
-            Incoming::Unexpected(t) => Err(self.fail(unexpected(t))),
-        }
+            (State::Connected, PacketType::PingResp) => {
+                r.finish()?;
+                self.ping_deadline = None;
+                return Ok(None);
+            }
+            // Nothing but CONNACK may come first [MQTT-3.2.0-1], and only once; the packets
+            // only clients send never.
+            (_, t) => return Err(ProtocolError::UnexpectedPacket(t).into()),
+        };
+        Ok(Some(ready))
     }
 
-    fn on_connack(&mut self, connack: ConnAck) -> Result<bool, Error> {
+    fn on_connack(&mut self, connack: ConnAck) -> Result<(), Error> {
         if connack.return_code != ConnectReturnCode::Accepted {
-            self.state = State::Idle;
             return Err(Error::ConnectionRefused(connack.return_code));
         }
         self.state = State::Connected;
@@ -1034,25 +1010,17 @@ impl<'b> Session<'b> {
             debug!("resending {} QoS 1 messages with DUP", self.in_flight);
             self.resend = Some(0);
         }
-        Ok(false)
+        Ok(())
     }
 
-    fn unknown_id(&mut self, packet_type: PacketType, packet_id: PacketId) -> Error {
-        self.fail(ProtocolError::UnknownPacketId {
-            packet_type,
-            packet_id,
-        })
-    }
-
-    fn take_request(&mut self, id: PacketId, packet_type: PacketType) -> Result<Request, Error> {
+    /// Takes the pending request with packet identifier `id`: its number of filters, 0 for an
+    /// UNSUBSCRIBE.
+    fn take_request(&mut self, id: PacketId) -> Option<usize> {
         let slot = self
             .requests
             .iter_mut()
-            .find(|r| matches!(r, Some((pid, _)) if *pid == id));
-        match slot.and_then(Option::take) {
-            Some((_, request)) => Ok(request),
-            None => Err(self.unknown_id(packet_type, id)),
-        }
+            .find(|r| matches!(r, Some((pid, _)) if *pid == id))?;
+        slot.take().map(|(_, n)| n)
     }
 
     fn queue_puback(&mut self, packet_id: PacketId) {
@@ -1067,7 +1035,7 @@ impl<'b> Session<'b> {
         let len = header.packet_len();
         if header.packet_type == PacketType::Publish {
             if self.state != State::Connected {
-                return Err(self.fail(ProtocolError::UnexpectedPacket(PacketType::Publish)));
+                return Err(self.fail(ProtocolError::UnexpectedPacket(PacketType::Publish).into()));
             }
             if (header.flags >> 1) & 0b11 == QoS::AtLeastOnce as u8 {
                 let data = self.rx.get(self.rx_start + header.header_len..self.rx_end);
@@ -1085,7 +1053,7 @@ impl<'b> Session<'b> {
                     Err(packet::DecodeError::UnexpectedEnd) => {
                         warn!("oversized QoS 1 PUBLISH: topic too long to acknowledge");
                     }
-                    Err(e) => return Err(self.fail(ProtocolError::Malformed(e))),
+                    Err(e) => return Err(self.fail(e.into())),
                 }
             }
         }
@@ -1105,38 +1073,32 @@ impl<'b> Session<'b> {
 
     /// The event that [`Session::process`] found, borrowing the RX buffer.
     pub fn event(&self) -> Option<Event<'_>> {
-        // `process` validated the packet; read it again without building a `Packet`.
         let packet = self.rx.get(self.rx_start..self.rx_start + self.rx_ready)?;
-        let (_, n) = packet::read_remaining_length(packet.get(1..)?).ok()??;
-        let mut r = packet::Reader::new(packet.get(1 + n..)?);
-        Some(match self.ready {
-            Incoming::Publish {
+        Some(match self.ready? {
+            Ready::Message {
+                body,
+                topic_len,
                 qos,
-                packet_id,
                 retain,
                 dup,
             } => {
-                let topic = core::str::from_utf8(r.binary().ok()?).ok()?;
-                if packet_id.is_some() {
-                    r.u16().ok()?;
-                }
-                let payload = r.rest();
+                let topic_end = body + 2 + topic_len;
+                let id_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
                 Event::Message(Message {
-                    topic,
-                    payload,
+                    topic: core::str::from_utf8(packet.get(body + 2..topic_end)?).ok()?,
+                    payload: packet.get(topic_end + id_len..)?,
                     qos,
                     retain,
                     dup,
                     store: self.store(),
                 })
             }
-            Incoming::PubAck(id) => Event::Published(id),
-            Incoming::SubAck { packet_id, .. } => Event::Subscribed(SubAck {
+            Ready::Published(id) => Event::Published(id),
+            Ready::Subscribed(packet_id, body) => Event::Subscribed(SubAck {
                 packet_id,
-                return_codes: packet::SubscribeReturnCodes::new(r.rest().get(2..)?).ok()?,
+                return_codes: packet::SubscribeReturnCodes::new(packet.get(body + 2..)?).ok()?,
             }),
-            Incoming::UnsubAck(id) => Event::Unsubscribed(id),
-            _ => return None,
+            Ready::Unsubscribed(id) => Event::Unsubscribed(id),
         })
     }
 
@@ -1186,16 +1148,11 @@ impl<'b> Session<'b> {
     }
 }
 
-fn incoming_type(incoming: &Incoming) -> PacketType {
-    match incoming {
-        Incoming::ConnAck(_) => PacketType::ConnAck,
-        Incoming::Publish { .. } => PacketType::Publish,
-        Incoming::PubAck(_) => PacketType::PubAck,
-        Incoming::SubAck { .. } => PacketType::SubAck,
-        Incoming::UnsubAck(_) => PacketType::UnsubAck,
-        Incoming::PingResp => PacketType::PingResp,
-        Incoming::Unexpected(t) => *t,
-    }
+fn unknown_id(packet_type: PacketType, packet_id: PacketId) -> Error {
+    Error::Protocol(ProtocolError::UnknownPacketId {
+        packet_type,
+        packet_id,
+    })
 }
 
 /// The offset of the payload in a PUBLISH of `payload_len` bytes: fixed header, topic, and
