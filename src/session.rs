@@ -349,14 +349,20 @@ impl<'b> Session<'b> {
             password: options.password,
         };
         // Check that CONNECT can be encoded before changing any state.
-        let needed = connect.encoded_len()?;
+        let remaining = connect.remaining_len()?;
+        let needed = packet::packet_len(remaining)?;
         if options.clean_session {
             self.discard_in_flight();
         }
         self.reset_connection();
         self.check_space(needed)?;
-        let len = connect.encode(self.tx.get_mut(self.store_len..).unwrap_or_default())?;
-        self.queue_output(len);
+        let start = self.store_len;
+        let dst = self
+            .tx
+            .get_mut(start..start + needed)
+            .ok_or(Error::InFlightFull)?;
+        connect.write(packet::Writer::head(dst, PacketType::Connect, 0, remaining));
+        self.queue_output(needed);
         self.keep_alive = Duration::from_secs(u64::from(options.keep_alive));
         self.response_timeout = options.response_timeout;
         self.state = State::Connecting {
@@ -550,11 +556,27 @@ impl<'b> Session<'b> {
         qos: QoS,
         retain: bool,
     ) -> Result<Option<PacketId>, Error> {
-        self.publish_with(topic, qos, retain, Some(payload.len()), |area| {
-            let dst = area.get_mut(..payload.len())?;
-            dst.copy_from_slice(payload);
-            Some(payload.len())
-        })
+        let topic = TopicName::new(topic)?;
+        self.check_publish(qos)?;
+        let id_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
+        let remaining = (2 + topic.as_str().len() + id_len).saturating_add(payload.len());
+        let len = packet::publish_header_len(remaining).saturating_add(remaining);
+        self.check_space(len)?;
+        let packet_id = self.publish_id(qos);
+        let start = self.store_len;
+        let dst = self
+            .tx
+            .get_mut(start..start + len)
+            .ok_or(Error::InFlightFull)?;
+        let flags = ((qos as u8) << 1) | u8::from(retain);
+        let mut w = packet::Writer::head(dst, PacketType::Publish, flags, remaining);
+        w.put_binary(topic.as_str().as_bytes());
+        if let Some(id) = packet_id {
+            w.put_u16(id.get());
+        }
+        w.put_bytes(payload);
+        self.queue_publish(qos, len);
+        Ok(packet_id)
     }
 
     /// Queues a PUBLISH whose payload `write` produces in place, into the slice it is given.
@@ -595,13 +617,7 @@ impl<'b> Session<'b> {
         qos: QoS,
         len: Option<usize>,
     ) -> Result<&mut [u8], Error> {
-        self.ensure_ready_to_send()?;
-        if qos == QoS::ExactlyOnce {
-            return Err(Error::UnsupportedQoS);
-        }
-        if qos == QoS::AtLeastOnce && self.in_flight >= self.max_in_flight {
-            return Err(Error::InFlightFull);
-        }
+        self.check_publish(qos)?;
         let free = self.tx.len().saturating_sub(self.store_len);
         let (offset, area) = match len {
             Some(n) => {
@@ -630,11 +646,7 @@ impl<'b> Session<'b> {
         retain: bool,
         payload_len: usize,
     ) -> Result<Option<PacketId>, Error> {
-        let packet_id = if qos == QoS::AtMostOnce {
-            None
-        } else {
-            Some(self.allocate_packet_id())
-        };
+        let packet_id = self.publish_id(qos);
         let head = Publish {
             dup: false,
             qos,
@@ -660,6 +672,29 @@ impl<'b> Session<'b> {
         if start != self.store_len {
             shift_left(self.tx, start, self.store_len, len);
         }
+        self.queue_publish(qos, len);
+        Ok(packet_id)
+    }
+
+    /// Whether a PUBLISH with `qos` may be queued now.
+    fn check_publish(&self, qos: QoS) -> Result<(), Error> {
+        self.ensure_ready_to_send()?;
+        if qos == QoS::ExactlyOnce {
+            Err(Error::UnsupportedQoS)
+        } else if qos == QoS::AtLeastOnce && self.in_flight >= self.max_in_flight {
+            Err(Error::InFlightFull)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A fresh packet identifier for QoS 1, none for QoS 0.
+    fn publish_id(&mut self, qos: QoS) -> Option<PacketId> {
+        (qos != QoS::AtMostOnce).then(|| self.allocate_packet_id())
+    }
+
+    /// Queues the PUBLISH of `len` bytes written at the end of the store.
+    fn queue_publish(&mut self, qos: QoS, len: usize) {
         if qos == QoS::AtLeastOnce {
             // The packet becomes a record of the store and is sent from there.
             self.out_start = self.store_len;
@@ -669,7 +704,6 @@ impl<'b> Session<'b> {
         } else {
             self.queue_output(len);
         }
-        Ok(packet_id)
     }
 
     /// Queues a SUBSCRIBE for `filters`, each with the maximum QoS to receive (0 or 1), and

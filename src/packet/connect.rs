@@ -107,7 +107,7 @@ impl<'a> Connect<'a> {
         })
     }
 
-    fn remaining_len(&self) -> Result<usize, EncodeError> {
+    pub(crate) fn remaining_len(&self) -> Result<usize, EncodeError> {
         if self.password.is_some() && self.username.is_none() {
             return Err(EncodeError::PasswordWithoutUsername);
         }
@@ -132,7 +132,13 @@ impl<'a> Connect<'a> {
 
     /// Encodes the packet at the start of `buf` and returns its length.
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let mut w = Writer::new(buf, PacketType::Connect, 0, self.remaining_len()?)?;
+        let w = Writer::new(buf, PacketType::Connect, 0, self.remaining_len()?)?;
+        Ok(self.write(w))
+    }
+
+    /// Writes the variable header and payload after the fixed header `w` holds; the caller has
+    /// checked the fields with [`Connect::remaining_len`]. Returns the packet length.
+    pub(crate) fn write(&self, mut w: Writer<'_>) -> usize {
         let mut flags = 0;
         if self.clean_session {
             flags |= FLAG_CLEAN_SESSION;
@@ -163,7 +169,7 @@ impl<'a> Connect<'a> {
         if let Some(password) = self.password {
             w.put_binary(password);
         }
-        Ok(w.finish())
+        w.finish()
     }
 }
 
