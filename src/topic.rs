@@ -169,24 +169,20 @@ impl<'a> TopicFilter<'a> {
     pub fn new(filter: &'a str) -> Result<Self, TopicError> {
         check_length(filter)?;
         let bytes = filter.as_bytes();
-        if !has_nul_or_wildcard(bytes) {
-            return Ok(Self(filter));
-        }
-        // Slow path only for filters that have wildcards: check each level.
-        let mut levels = bytes.split(|&b| b == b'/').peekable();
-        while let Some(level) = levels.next() {
-            if has_nul(level) {
-                return Err(TopicError::NullCharacter);
-            }
-            let is_last = levels.peek().is_none();
-            match level {
-                b"+" => {}
-                b"#" if is_last => {}
-                _ if level.iter().any(|&b| b == b'+' || b == b'#') => {
-                    return Err(TopicError::MisplacedWildcard);
+        // One pass: a wildcard must fill its level, and `#` must be the last character.
+        let mut level_start = true;
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                0 => return Err(TopicError::NullCharacter),
+                b'+' | b'#' => {
+                    let next = bytes.get(i + 1);
+                    if !level_start || next.is_some() && (b == b'#' || next != Some(&b'/')) {
+                        return Err(TopicError::MisplacedWildcard);
+                    }
                 }
                 _ => {}
             }
+            level_start = b == b'/';
         }
         Ok(Self(filter))
     }
