@@ -61,8 +61,8 @@ use embassy_time::{Duration, Instant, TimeoutError, Timer, with_deadline};
 use embedded_io_async::{Read, Write};
 
 use crate::error::Error;
-use crate::packet::{PacketId, QoS};
-use crate::session::{ConnectOptions, Event, Session};
+use crate::packet::{EncodeError, PacketId, QoS};
+use crate::session::{ConnectOptions, Event, Filters, Session};
 
 /// An MQTT connection over transport `T`, driving a [`Session`].
 ///
@@ -185,23 +185,23 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// recorded in the session, so [`Message::subscription`](crate::Message::subscription) can
     /// name the one that matched and [`Client::resubscribe`] can repeat them.
     pub async fn subscribe(&mut self, filters: &[(&str, QoS)]) -> Result<PacketId, Error> {
-        self.run(Goal::Request(Request::Subscribe(filters)))
+        self.run(Goal::Request(Request::Filters(Filters::Subscribe(filters))))
             .await?
-            .ok_or(Error::NotConnected)
+            .ok_or(Error::Encode(EncodeError::NoTopicFilters))
     }
 
     /// Subscribes again to every filter the session recorded, in one SUBSCRIBE; `None` if there
     /// are none. Use it after [`Client::connect`] when [`Client::session_present`] is `false`.
     pub fn resubscribe(&mut self) -> impl Future<Output = Result<Option<PacketId>, Error>> + '_ {
-        self.run(Goal::Request(Request::Resubscribe))
+        self.run(Goal::Request(Request::Filters(Filters::Recorded)))
     }
 
     /// Unsubscribes from `filters` and forgets them. The answer arrives as
     /// [`Event::Unsubscribed`].
     pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
-        self.run(Goal::Request(Request::Unsubscribe(filters)))
+        self.run(Goal::Request(Request::Filters(Filters::Unsubscribe(filters))))
             .await?
-            .ok_or(Error::NotConnected)
+            .ok_or(Error::Encode(EncodeError::NoTopicFilters))
     }
 
     /// Waits for the next event from the broker, keeping the connection alive meanwhile.
@@ -359,9 +359,8 @@ enum Request<'r> {
         qos: QoS,
         retain: bool,
     },
-    Subscribe(&'r [(&'r str, QoS)]),
-    Unsubscribe(&'r [&'r str]),
-    Resubscribe,
+    /// SUBSCRIBE, UNSUBSCRIBE or a resubscription.
+    Filters(Filters<'r>),
     Disconnect,
 }
 
@@ -375,9 +374,7 @@ impl Request<'_> {
                 qos,
                 retain,
             } => session.publish(topic, payload, qos, retain),
-            Request::Subscribe(filters) => session.subscribe(filters).map(Some),
-            Request::Unsubscribe(filters) => session.unsubscribe(filters).map(Some),
-            Request::Resubscribe => session.resubscribe(),
+            Request::Filters(filters) => session.request(filters),
             Request::Disconnect => session.disconnect().map(|()| None),
         }
     }

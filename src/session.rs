@@ -730,7 +730,7 @@ impl<'b> Session<'b> {
     }
 
     /// Queues SUBSCRIBE or UNSUBSCRIBE for `filters`, or returns `None` when there are none.
-    fn request(&mut self, filters: Filters<'_>) -> Result<Option<PacketId>, Error> {
+    pub(crate) fn request(&mut self, filters: Filters<'_>) -> Result<Option<PacketId>, Error> {
         self.ensure_ready_to_send()?;
         let subscribe = !matches!(filters, Filters::Unsubscribe(_));
         let (mut count, mut remaining, mut record_bytes) = (0, 2, 0);
@@ -1270,7 +1270,7 @@ impl<'s> Iterator for Subscriptions<'s> {
 
 /// The filters of a SUBSCRIBE or UNSUBSCRIBE request.
 #[derive(Clone, Copy)]
-enum Filters<'f> {
+pub(crate) enum Filters<'f> {
     Subscribe(&'f [(&'f str, QoS)]),
     Unsubscribe(&'f [&'f str]),
     /// Every filter recorded in the store.
