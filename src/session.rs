@@ -1130,7 +1130,7 @@ impl<'b> Session<'b> {
             Ready::Published(id) => Event::Published(id),
             Ready::Subscribed(packet_id, body) => Event::Subscribed(SubAck {
                 packet_id,
-                return_codes: packet::SubscribeReturnCodes::new(packet.get(body + 2..)?).ok()?,
+                return_codes: packet::SubscribeReturnCodes::new_unchecked(packet.get(body + 2..)?),
             }),
             Ready::Unsubscribed(id) => Event::Unsubscribed(id),
         })

@@ -317,6 +317,11 @@ impl<'a> SubscribeReturnCodes<'a> {
         }
     }
 
+    /// Wraps return codes that [`SubscribeReturnCodes::new`] accepted before.
+    pub(crate) const fn new_unchecked(codes: &'a [u8]) -> Self {
+        Self(codes)
+    }
+
     /// The return codes in order.
     pub fn iter(&self) -> impl Iterator<Item = SubscribeReturnCode> + 'a {
         self.0
