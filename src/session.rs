@@ -735,8 +735,8 @@ impl<'b> Session<'b> {
         let subscribe = !matches!(filters, Filters::Unsubscribe(_));
         let (mut count, mut remaining, mut record_bytes) = (0, 2, 0);
         while let Some((filter, qos)) = filters.get(count, self.store()) {
-            TopicFilter::new(filter)?;
-            if qos == QoS::ExactlyOnce {
+            crate::topic::check_filter(filter)?;
+            if qos == QoS::ExactlyOnce as u8 {
                 return Err(Error::UnsupportedQoS);
             }
             remaining += 2 + filter.len() + usize::from(subscribe);
@@ -760,7 +760,7 @@ impl<'b> Session<'b> {
             }
             Filters::Unsubscribe(list) => {
                 for filter in list {
-                    if let Some((at, len)) = self.find_subscription_record(filter) {
+                    if let Some((at, len)) = self.find_subscription_record(filter.as_bytes()) {
                         self.remove_record(at, len);
                     }
                 }
@@ -781,9 +781,9 @@ impl<'b> Session<'b> {
         w.put_u16(packet_id.get());
         for i in 0..count {
             if let Some((filter, qos)) = filters.get(i, store) {
-                w.put_binary(filter.as_bytes());
+                w.put_binary(filter);
                 if subscribe {
-                    w.put_u8(qos as u8);
+                    w.put_u8(qos);
                 }
             }
         }
@@ -835,11 +835,11 @@ impl<'b> Session<'b> {
             .sum()
     }
 
-    fn find_subscription_record(&self, filter: &str) -> Option<(usize, usize)> {
+    fn find_subscription_record(&self, filter: &[u8]) -> Option<(usize, usize)> {
         let mut at = 0;
         while let Some(len) = self.record_len(at) {
             if self.tx.get(at) == Some(&SUBSCRIPTION_TAG)
-                && self.tx.get(at + SUBSCRIPTION_HEADER..at + len) == Some(filter.as_bytes())
+                && self.tx.get(at + SUBSCRIPTION_HEADER..at + len) == Some(filter)
             {
                 return Some((at, len));
             }
@@ -850,7 +850,7 @@ impl<'b> Session<'b> {
 
     /// Records `filter` (or updates its QoS); the space was checked by the caller.
     fn record_subscription(&mut self, filter: &str, qos: QoS) {
-        if let Some((at, _)) = self.find_subscription_record(filter) {
+        if let Some((at, _)) = self.find_subscription_record(filter.as_bytes()) {
             if let Some(q) = self.tx.get_mut(at + 1) {
                 *q = qos as u8;
             }
@@ -1252,19 +1252,26 @@ struct Subscriptions<'s> {
     at: usize,
 }
 
-impl<'s> Iterator for Subscriptions<'s> {
-    type Item = (&'s str, QoS);
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'s> Subscriptions<'s> {
+    /// The next subscription record: filter bytes and QoS bits.
+    fn next_record(&mut self) -> Option<(&'s [u8], u8)> {
         loop {
             let len = record_len(self.store, self.at)?;
             let record = self.store.get(self.at..self.at + len)?;
             self.at += len;
             if let [SUBSCRIPTION_TAG, qos, _, _, filter @ ..] = record {
-                let filter = core::str::from_utf8(filter).ok()?;
-                return Some((filter, QoS::from_bits(*qos)?));
+                return Some((filter, *qos));
             }
         }
+    }
+}
+
+impl<'s> Iterator for Subscriptions<'s> {
+    type Item = (&'s str, QoS);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (filter, qos) = self.next_record()?;
+        Some((core::str::from_utf8(filter).ok()?, QoS::from_bits(qos)?))
     }
 }
 
@@ -1278,15 +1285,21 @@ pub(crate) enum Filters<'f> {
 }
 
 impl<'f> Filters<'f> {
-    /// The `i`-th filter and its QoS (QoS 0 for UNSUBSCRIBE).
-    fn get<'a>(&self, i: usize, store: &'a [u8]) -> Option<(&'a str, QoS)>
+    /// The `i`-th filter and its QoS bits (0 for UNSUBSCRIBE).
+    fn get<'a>(&self, i: usize, store: &'a [u8]) -> Option<(&'a [u8], u8)>
     where
         'f: 'a,
     {
         match *self {
-            Filters::Subscribe(list) => list.get(i).copied(),
-            Filters::Unsubscribe(list) => list.get(i).map(|&f| (f, QoS::AtMostOnce)),
-            Filters::Recorded => Subscriptions { store, at: 0 }.nth(i),
+            Filters::Subscribe(list) => list.get(i).map(|&(f, qos)| (f.as_bytes(), qos as u8)),
+            Filters::Unsubscribe(list) => list.get(i).map(|f| (f.as_bytes(), 0)),
+            Filters::Recorded => {
+                let mut records = Subscriptions { store, at: 0 };
+                for _ in 0..i {
+                    records.next_record()?;
+                }
+                records.next_record()
+            }
         }
     }
 }

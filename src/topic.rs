@@ -132,11 +132,36 @@ fn is_nul_or_wildcard(b: u8) -> bool {
 }
 
 fn check_length(s: &str) -> Result<(), TopicError> {
-    match s.len() {
+    check_len(s.len())
+}
+
+fn check_len(len: usize) -> Result<(), TopicError> {
+    match len {
         0 => Err(TopicError::Empty),
         1..=65_535 => Ok(()),
         _ => Err(TopicError::TooLong),
     }
+}
+
+/// The rules of a topic filter, on its bytes: length, no U+0000, and each wildcard fills its
+/// level, with `#` only as the last character.
+pub(crate) fn check_filter(bytes: &[u8]) -> Result<(), TopicError> {
+    check_len(bytes.len())?;
+    let mut level_start = true;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            0 => return Err(TopicError::NullCharacter),
+            b'+' | b'#' => {
+                let next = bytes.get(i + 1);
+                if !level_start || next.is_some() && (b == b'#' || next != Some(&b'/')) {
+                    return Err(TopicError::MisplacedWildcard);
+                }
+            }
+            _ => {}
+        }
+        level_start = b == b'/';
+    }
+    Ok(())
 }
 
 impl<'a> TopicName<'a> {
@@ -167,24 +192,7 @@ impl<'a> TopicName<'a> {
 impl<'a> TopicFilter<'a> {
     /// Validates `filter` as a topic filter.
     pub fn new(filter: &'a str) -> Result<Self, TopicError> {
-        check_length(filter)?;
-        let bytes = filter.as_bytes();
-        // One pass: a wildcard must fill its level, and `#` must be the last character.
-        let mut level_start = true;
-        for (i, &b) in bytes.iter().enumerate() {
-            match b {
-                0 => return Err(TopicError::NullCharacter),
-                b'+' | b'#' => {
-                    let next = bytes.get(i + 1);
-                    if !level_start || next.is_some() && (b == b'#' || next != Some(&b'/')) {
-                        return Err(TopicError::MisplacedWildcard);
-                    }
-                }
-                _ => {}
-            }
-            level_start = b == b'/';
-        }
-        Ok(Self(filter))
+        check_filter(filter.as_bytes()).map(|()| Self(filter))
     }
 
     /// Wraps a filter that was already validated (it came out of a checked SUBSCRIBE).
