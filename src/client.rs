@@ -199,9 +199,11 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// Unsubscribes from `filters` and forgets them. The answer arrives as
     /// [`Event::Unsubscribed`].
     pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
-        self.run(Goal::Request(Request::Filters(Filters::Unsubscribe(filters))))
-            .await?
-            .ok_or(Error::Encode(EncodeError::NoTopicFilters))
+        self.run(Goal::Request(Request::Filters(Filters::Unsubscribe(
+            filters,
+        ))))
+        .await?
+        .ok_or(Error::Encode(EncodeError::NoTopicFilters))
     }
 
     /// Waits for the next event from the broker, keeping the connection alive meanwhile.
