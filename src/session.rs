@@ -830,9 +830,15 @@ impl<'b> Session<'b> {
     }
 
     fn subscription_bytes(&self) -> usize {
-        self.subscriptions()
-            .map(|(f, _)| SUBSCRIPTION_HEADER + f.len())
-            .sum()
+        let mut records = Subscriptions {
+            store: self.store(),
+            at: 0,
+        };
+        let mut bytes = 0;
+        while let Some((filter, _)) = records.next_record() {
+            bytes += SUBSCRIPTION_HEADER + filter.len();
+        }
+        bytes
     }
 
     fn find_subscription_record(&self, filter: &[u8]) -> Option<(usize, usize)> {
