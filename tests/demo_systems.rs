@@ -217,3 +217,20 @@ fn nightlight_reconnects_and_resumes_telemetry_after_the_broker_is_killed() {
         }
     });
 }
+
+#[test]
+fn call_box_without_a_broker_leaves_once_input_ends_and_no_call_is_owed() {
+    // A port nobody listens on: every connect is refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    support::run_test("call_box_leaves_without_broker", 20, async {
+        let topics = Topics::new("callbox-offline").unwrap();
+        let (presses, pressed) = mpsc::unbounded_channel::<u8>();
+        drop(presses);
+        // Returning at all is the assertion: the run_test limit fails a box that retries on.
+        run_virtual_call_button(&addr, &topics, pressed).await;
+    });
+}

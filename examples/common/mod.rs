@@ -489,6 +489,18 @@ pub async fn run_virtual_call_button(
         let mut client = match connect(broker, &mut session, &options).await {
             Ok(client) => client,
             Err(e) => {
+                // Input has ended and every call was delivered: nothing is left to send.
+                if pending.is_none()
+                    && presses.is_closed()
+                    && presses.is_empty()
+                    && session.in_flight() == 0
+                {
+                    println!(
+                        "[callbox {}] cannot connect: {e}; no calls left to send, leaving",
+                        topics.device_id()
+                    );
+                    return;
+                }
                 println!(
                     "[callbox {}] cannot connect: {e}; retrying",
                     topics.device_id()
