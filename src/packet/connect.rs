@@ -76,7 +76,8 @@ impl<'a> Connect<'a> {
         let keep_alive = r.u16()?;
         let client_id = r.str()?;
         let will = if has_will {
-            let topic = TopicName::new(r.str()?)?;
+            // One pass for U+0000 and wildcards, not a string check and then a topic check.
+            let topic = super::decode_topic_name(r.binary()?)?;
             let payload = r.binary()?;
             Some(Will {
                 topic,
