@@ -568,13 +568,19 @@ impl<'b> Session<'b> {
             .tx
             .get_mut(start..start + len)
             .ok_or(Error::InFlightFull)?;
-        let flags = ((qos as u8) << 1) | u8::from(retain);
-        let mut w = packet::Writer::head(dst, PacketType::Publish, flags, remaining);
-        w.put_binary(topic.as_str().as_bytes());
-        if let Some(id) = packet_id {
-            w.put_u16(id.get());
-        }
-        w.put_bytes(payload);
+        let (head_dst, payload_dst) = dst
+            .split_at_mut_checked(len - payload.len())
+            .ok_or(Error::InFlightFull)?;
+        let head = Publish {
+            dup: false,
+            qos,
+            retain,
+            topic,
+            packet_id,
+            payload: &[],
+        };
+        write_publish_head(head_dst, &head, remaining);
+        payload_dst.copy_from_slice(payload);
         self.queue_publish(qos, len);
         Ok(packet_id)
     }
