@@ -131,10 +131,6 @@ fn is_nul_or_wildcard(b: u8) -> bool {
     b == 0 || b == b'+' || b == b'#'
 }
 
-fn check_length(s: &str) -> Result<(), TopicError> {
-    check_len(s.len())
-}
-
 fn check_len(len: usize) -> Result<(), TopicError> {
     match len {
         0 => Err(TopicError::Empty),
@@ -177,7 +173,7 @@ impl<'a> TopicName<'a> {
 
     /// Validates `name` as a topic name.
     pub fn new(name: &'a str) -> Result<Self, TopicError> {
-        check_length(name)?;
+        check_len(name.len())?;
         if has_nul_or_wildcard(name.as_bytes()) {
             return Err(if has_nul(name.as_bytes()) {
                 TopicError::NullCharacter
