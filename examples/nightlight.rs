@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use common::{Args, DeviceReport, LightSource, follows_rule, run_server, run_virtual_nightlight};
 use picomqtt_demo::{LIGHT_THRESHOLD, Topics};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 const USAGE: &str = "\
 Runs the nightlight system on this PC: broker, nightlight server and a virtual nightlight.
@@ -57,14 +57,21 @@ async fn main() {
     );
 
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
-    let server = run_server(&broker, "nightlight-server");
-    let device = run_virtual_nightlight(
-        &broker,
-        &topics,
-        interval,
-        LightSource::Curve { day },
-        reports_tx,
-    );
+    // The device starts once the server's subscription is in place, so that the first reading
+    // already gets its answer.
+    let server_subscribed = Notify::new();
+    let server = run_server(&broker, "nightlight-server", Some(&server_subscribed));
+    let device = async {
+        server_subscribed.notified().await;
+        run_virtual_nightlight(
+            &broker,
+            &topics,
+            interval,
+            LightSource::Curve { day },
+            reports_tx,
+        )
+        .await
+    };
     let watch = async {
         let (mut done, mut wrong, mut light) = (0u64, 0u64, None);
         loop {

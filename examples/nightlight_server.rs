@@ -22,7 +22,7 @@ async fn main() {
     let broker = args.get("broker").unwrap_or("127.0.0.1:1883");
     let id = args.get("id").unwrap_or("nightlight-server");
     tokio::select! {
-        result = common::run_server(broker, id) => eprintln!("{result:?}"),
+        result = common::run_server(broker, id, None) => eprintln!("{result:?}"),
         _ = tokio::signal::ctrl_c() => {}
     }
 }

@@ -58,7 +58,7 @@ async fn nightlight_led_is_on_below_300_and_off_from_300(broker: &dyn TestBroker
     let topics = Topics::new("nightlight-test").unwrap();
     let (levels_tx, levels) = mpsc::unbounded_channel();
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
-    let server = run_server(&addr, "nightlight-server-test");
+    let server = run_server(&addr, "nightlight-server-test", None);
     let device = run_virtual_nightlight(
         &addr,
         &topics,
@@ -173,7 +173,7 @@ fn nightlight_reconnects_and_resumes_telemetry_after_the_broker_is_killed() {
         let topics = Topics::new("nightlight-kill").unwrap();
         let (levels_tx, levels) = mpsc::unbounded_channel();
         let (reports_tx, mut reports) = mpsc::unbounded_channel();
-        let server = run_server(&addr, "nightlight-server-kill");
+        let server = run_server(&addr, "nightlight-server-kill", None);
         let device = run_virtual_nightlight(
             &addr,
             &topics,

@@ -18,7 +18,7 @@ use picomqtt_demo::{
     STATUS_QOS, STATUS_RETAIN, TELEMETRY_QOS, Telemetry, Topics, led_should_be_on, simulated_light,
 };
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 /// The transport every PC program uses: a tokio socket through `embedded-io-adapters`.
 pub type Transport = FromTokio<TcpStream>;
@@ -317,9 +317,14 @@ async fn go_offline(mut client: Client<'_, '_, Transport>, topics: &Topics) {
 
 /// The nightlight server of the tutorial: subscribes to every device's telemetry, prints each
 /// reading, and answers with `{"led_on": light < 300}` on that device's commands topic.
-pub async fn run_server(broker: &str, client_id: &str) -> Result<(), String> {
+/// `subscribed` is notified each time the broker acknowledges the subscription.
+pub async fn run_server(
+    broker: &str,
+    client_id: &str,
+    subscribed: Option<&Notify>,
+) -> Result<(), String> {
     run_reconnecting(broker, client_id, "[server] ", async |client| {
-        serve(client).await
+        serve(client, subscribed).await
     })
     .await
 }
@@ -356,13 +361,23 @@ async fn run_reconnecting(
     }
 }
 
-async fn serve(client: &mut Client<'_, '_, Transport>) -> Result<(), Error> {
+async fn serve(
+    client: &mut Client<'_, '_, Transport>,
+    subscribed: Option<&Notify>,
+) -> Result<(), Error> {
     client
         .subscribe(&[("+/telemetry", qos(TELEMETRY_QOS))])
         .await?;
     loop {
-        let Event::Message(msg) = client.poll().await? else {
-            continue;
+        let msg = match client.poll().await? {
+            Event::Message(msg) => msg,
+            Event::Subscribed(_) => {
+                if let Some(subscribed) = subscribed {
+                    subscribed.notify_one();
+                }
+                continue;
+            }
+            _ => continue,
         };
         let Some(device) = msg.topic.strip_suffix("/telemetry") else {
             continue;
