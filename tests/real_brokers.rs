@@ -671,3 +671,50 @@ async fn unacknowledged_qos1_is_resent_after_reconnecting(broker: &dyn TestBroke
     observer.expect_no_publish(QUIET).await;
 }
 on_both_brokers!(unacknowledged_qos1_is_resent_after_reconnecting);
+
+async fn empty_client_id_with_clean_session_connects_and_receives(broker: &dyn TestBroker) {
+    let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
+    let mut session = Session::new(&mut rx, &mut tx);
+    // The broker assigns an identifier of its own [MQTT-3.1.3-6].
+    let options = ConnectOptions::new("");
+    let mut client = connect(broker.port(), &mut session, &options)
+        .await
+        .unwrap_or_else(|e| panic!("{}: empty client id refused: {e:?}", broker.name()));
+    assert!(!client.session_present());
+    client
+        .subscribe(&[("it/anonymous", QoS::AtLeastOnce)])
+        .await
+        .unwrap();
+    settle(&mut client, 1).await;
+    client
+        .publish("it/anonymous", b"hello", QoS::AtLeastOnce, false)
+        .await
+        .unwrap();
+    let got = next_message(&mut client, WAIT)
+        .await
+        .expect("the message published to ourselves");
+    assert_eq!(got.payload.as_slice(), b"hello");
+}
+on_both_brokers!(empty_client_id_with_clean_session_connects_and_receives);
+
+async fn empty_client_id_without_clean_session_is_refused_mqtt_3_1_3_8(broker: &dyn TestBroker) {
+    let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
+    let mut session = Session::new(&mut rx, &mut tx);
+    let options = ConnectOptions {
+        clean_session: false,
+        ..ConnectOptions::new("")
+    };
+    let result = connect(broker.port(), &mut session, &options).await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::ConnectionRefused(
+                picomqtt::packet::ConnectReturnCode::IdentifierRejected
+            ))
+        ),
+        "{}: {:?}",
+        broker.name(),
+        result.map(|_| ())
+    );
+}
+on_both_brokers!(empty_client_id_without_clean_session_is_refused_mqtt_3_1_3_8);
