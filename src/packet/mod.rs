@@ -294,15 +294,29 @@ pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, DecodeError> {
         });
     };
     let len = header.packet_len();
-    match buf.get(header.header_len..len) {
-        Some(body) => Ok(Decoded::Complete {
-            packet: decode_body(&header, body)?,
-            len,
-        }),
-        None => Ok(Decoded::Incomplete {
+    let Some(body) = buf.get(header.header_len..len) else {
+        return Ok(Decoded::Incomplete {
             needed: len - buf.len(),
-        }),
+        });
+    };
+    // Acknowledgements and pings are decoded here, the packets with strings out of line: this
+    // function stays small enough that the short packets pay for no more than they use.
+    match short_packet(header.packet_type, body)? {
+        Some(packet) => Ok(Decoded::Complete { packet, len }),
+        None => decode_long(&header, body, len),
     }
+}
+
+#[inline(never)]
+fn decode_long<'a>(
+    header: &FixedHeader,
+    body: &'a [u8],
+    len: usize,
+) -> Result<Decoded<'a>, DecodeError> {
+    Ok(Decoded::Complete {
+        packet: decode_body(header, body)?,
+        len,
+    })
 }
 
 /// Decodes the variable header and payload of a packet whose fixed header was already parsed.
@@ -313,8 +327,26 @@ pub fn decode_body<'a>(header: &FixedHeader, body: &'a [u8]) -> Result<Packet<'a
     let mut r = Reader::new(body);
     let packet = match header.packet_type {
         PacketType::Connect => Packet::Connect(Connect::decode(&mut r)?),
-        PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(&mut r)?),
         PacketType::Publish => Packet::Publish(Publish::decode(header.flags, &mut r)?),
+        PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r)?),
+        PacketType::SubAck => Packet::SubAck(SubAck::decode(&mut r)?),
+        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r)?),
+        short => {
+            // Every other type is one `short_packet` decodes.
+            return short_packet(short, body)?.ok_or(DecodeError::InvalidPacketType(short as u8));
+        }
+    };
+    r.finish()?;
+    Ok(packet)
+}
+
+/// Decodes the packets without strings (acknowledgements, pings, DISCONNECT); `None` for the
+/// other types.
+#[inline(always)]
+fn short_packet(packet_type: PacketType, body: &[u8]) -> Result<Option<Packet<'_>>, DecodeError> {
+    let mut r = Reader::new(body);
+    let packet = match packet_type {
+        PacketType::ConnAck => Packet::ConnAck(ConnAck::decode(&mut r)?),
         PacketType::PubAck => Packet::PubAck(PubAck {
             packet_id: r.packet_id()?,
         }),
@@ -327,18 +359,20 @@ pub fn decode_body<'a>(header: &FixedHeader, body: &'a [u8]) -> Result<Packet<'a
         PacketType::PubComp => Packet::PubComp(PubComp {
             packet_id: r.packet_id()?,
         }),
-        PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r)?),
-        PacketType::SubAck => Packet::SubAck(SubAck::decode(&mut r)?),
-        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r)?),
         PacketType::UnsubAck => Packet::UnsubAck(UnsubAck {
             packet_id: r.packet_id()?,
         }),
         PacketType::PingReq => Packet::PingReq,
         PacketType::PingResp => Packet::PingResp,
         PacketType::Disconnect => Packet::Disconnect,
+        PacketType::Connect
+        | PacketType::Publish
+        | PacketType::Subscribe
+        | PacketType::SubAck
+        | PacketType::Unsubscribe => return Ok(None),
     };
     r.finish()?;
-    Ok(packet)
+    Ok(Some(packet))
 }
 
 impl Packet<'_> {
