@@ -301,10 +301,22 @@ pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     };
     // Acknowledgements and pings are decoded here, the packets with strings out of line: this
     // function stays small enough that the short packets pay for no more than they use.
+    if header.packet_type == PacketType::Publish {
+        return decode_publish(header.flags, body, len);
+    }
     match short_packet(header.packet_type, body)? {
         Some(packet) => Ok(Decoded::Complete { packet, len }),
         None => decode_long(&header, body, len),
     }
+}
+
+#[inline(never)]
+fn decode_publish(flags: u8, body: &[u8], len: usize) -> Result<Decoded<'_>, DecodeError> {
+    let mut r = Reader::new(body);
+    Ok(Decoded::Complete {
+        packet: Packet::Publish(Publish::decode(flags, &mut r)?),
+        len,
+    })
 }
 
 #[inline(never)]
