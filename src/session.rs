@@ -30,8 +30,8 @@ use embassy_time::{Duration, Instant};
 
 use crate::error::{Error, ProtocolError};
 use crate::packet::{
-    self, ConnAck, Connect, ConnectReturnCode, EncodeError, FixedHeader, PacketId, PacketType,
-    Publish, QoS, SubAck, Will,
+    self, ConnAck, Connect, ConnectReturnCode, EncodeError, FixedHeader, PacketId, PacketType, QoS,
+    SubAck, Will,
 };
 use crate::topic::{TopicFilter, TopicName};
 
@@ -558,8 +558,7 @@ impl<'b> Session<'b> {
     ) -> Result<Option<PacketId>, Error> {
         let topic = TopicName::new(topic)?;
         self.check_publish(qos)?;
-        let id_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
-        let remaining = (2 + topic.as_str().len() + id_len).saturating_add(payload.len());
+        let remaining = publish_remaining(topic, qos, payload.len());
         let len = packet::publish_header_len(remaining).saturating_add(remaining);
         self.check_space(len)?;
         let packet_id = self.publish_id(qos);
@@ -571,15 +570,7 @@ impl<'b> Session<'b> {
         let (head_dst, payload_dst) = dst
             .split_at_mut_checked(len - payload.len())
             .ok_or(Error::InFlightFull)?;
-        let head = Publish {
-            dup: false,
-            qos,
-            retain,
-            topic,
-            packet_id,
-            payload: &[],
-        };
-        write_publish_head(head_dst, &head, remaining);
+        write_publish_head(head_dst, topic, qos, retain, packet_id, remaining);
         payload_dst.copy_from_slice(payload);
         self.queue_publish(qos, len);
         Ok(packet_id)
@@ -653,16 +644,7 @@ impl<'b> Session<'b> {
         payload_len: usize,
     ) -> Result<Option<PacketId>, Error> {
         let packet_id = self.publish_id(qos);
-        let head = Publish {
-            dup: false,
-            qos,
-            retain,
-            topic,
-            packet_id,
-            payload: &[],
-        };
-        let id_len = if packet_id.is_some() { 2 } else { 0 };
-        let remaining = 2 + topic.as_str().len() + id_len + payload_len;
+        let remaining = publish_remaining(topic, qos, payload_len);
         let len = packet::publish_header_len(remaining) + remaining;
         let payload_start = self.store_len + self.publish_offset;
         // The header goes right in front of the payload; it is never longer than the reserved
@@ -674,7 +656,7 @@ impl<'b> Session<'b> {
             .tx
             .get_mut(start..payload_start)
             .ok_or(Error::InFlightFull)?;
-        write_publish_head(head_dst, &head, remaining);
+        write_publish_head(head_dst, topic, qos, retain, packet_id, remaining);
         if start != self.store_len {
             shift_left(self.tx, start, self.store_len, len);
         }
@@ -1204,17 +1186,30 @@ fn unknown_id(packet_type: PacketType, packet_id: PacketId) -> Error {
 /// The offset of the payload in a PUBLISH of `payload_len` bytes: fixed header, topic, and
 /// packet identifier.
 fn payload_offset(topic: TopicName<'_>, qos: QoS, payload_len: usize) -> usize {
-    let id = if qos == QoS::AtMostOnce { 0 } else { 2 };
-    let variable = 2 + topic.as_str().len() + id;
+    let variable = publish_remaining(topic, qos, 0);
     packet::publish_header_len(variable.saturating_add(payload_len)) + variable
+}
+
+/// The remaining length of a PUBLISH: topic, packet identifier (QoS 1) and payload.
+fn publish_remaining(topic: TopicName<'_>, qos: QoS, payload_len: usize) -> usize {
+    let id = if qos == QoS::AtMostOnce { 0 } else { 2 };
+    (2 + topic.as_str().len() + id).saturating_add(payload_len)
 }
 
 /// Writes the fixed header, topic and packet identifier of a PUBLISH with `remaining` bytes
 /// after its fixed header into `dst`, which is exactly as long as they are.
-fn write_publish_head(dst: &mut [u8], head: &Publish<'_>, remaining: usize) {
-    let mut w = packet::Writer::head(dst, PacketType::Publish, head.flags(), remaining);
-    w.put_binary(head.topic.as_str().as_bytes());
-    if let Some(id) = head.packet_id {
+fn write_publish_head(
+    dst: &mut [u8],
+    topic: TopicName<'_>,
+    qos: QoS,
+    retain: bool,
+    packet_id: Option<PacketId>,
+    remaining: usize,
+) {
+    let flags = ((qos as u8) << 1) | u8::from(retain);
+    let mut w = packet::Writer::head(dst, PacketType::Publish, flags, remaining);
+    w.put_binary(topic.as_str().as_bytes());
+    if let Some(id) = packet_id {
         w.put_u16(id.get());
     }
 }
