@@ -31,7 +31,7 @@ use embassy_time::{Duration, Instant};
 use crate::error::{Error, ProtocolError};
 use crate::packet::{
     self, ConnAck, Connect, ConnectReturnCode, EncodeError, FixedHeader, PacketId, PacketType, QoS,
-    SubAck, Will, utf8,
+    SubAck, Will,
 };
 use crate::topic::{TopicFilter, TopicName};
 
@@ -1113,7 +1113,7 @@ impl<'b> Session<'b> {
                 let topic_end = body + 2 + topic_len;
                 let id_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
                 Event::Message(Message {
-                    topic: utf8(packet.get(body + 2..topic_end)?)?,
+                    topic: core::str::from_utf8(packet.get(body + 2..topic_end)?).ok()?,
                     payload: packet.get(topic_end + id_len..)?,
                     qos,
                     retain,
@@ -1278,7 +1278,7 @@ impl<'s> Iterator for Subscriptions<'s> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let (filter, qos) = self.next_record()?;
-        Some((utf8(filter)?, QoS::from_bits(qos)?))
+        Some((core::str::from_utf8(filter).ok()?, QoS::from_bits(qos)?))
     }
 }
 

@@ -96,7 +96,7 @@ impl<'a> Reader<'a> {
     /// A UTF-8 encoded string without U+0000 [MQTT-1.5.3-1], [MQTT-1.5.3-2].
     pub(crate) fn str(&mut self) -> Result<&'a str, DecodeError> {
         let bytes = self.binary()?;
-        let s = utf8(bytes).ok_or(DecodeError::InvalidUtf8)?;
+        let s = core::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?;
         if crate::topic::has_nul(bytes) {
             return Err(DecodeError::NullCharacter);
         }
@@ -219,30 +219,6 @@ pub(crate) fn str_len(s: &str) -> Result<usize, EncodeError> {
     field_len(s.as_bytes())
 }
 
-/// `bytes` as a string if they are well-formed UTF-8 (RFC 3629, as `core::str::from_utf8`).
-///
-/// Hosts use `from_utf8`, which checks eight bytes at a time. Firmware (pointer width 32 or
-/// less) walks the bytes once through `<[u8]>::utf8_chunks`, which gives the same answer with
-/// a fraction of the code: the word-at-a-time validator is about 380 bytes on a Cortex-M0+.
-#[inline]
-pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
-    if cfg!(target_pointer_width = "64") {
-        core::str::from_utf8(bytes).ok()
-    } else {
-        utf8_bytewise(bytes)
-    }
-}
-
-/// The firmware half of [`utf8`]; public to the crate so that hosts test it too.
-pub(crate) fn utf8_bytewise(bytes: &[u8]) -> Option<&str> {
-    match bytes.utf8_chunks().next() {
-        None => Some(""),
-        // Only the last chunk has no invalid bytes after its valid part.
-        Some(chunk) if chunk.invalid().is_empty() => Some(chunk.valid()),
-        Some(_) => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,44 +271,5 @@ mod tests {
             Writer::new(&mut buf, PacketType::PubAck, 0, MAX_REMAINING_LENGTH + 1).err(),
             Some(EncodeError::PacketTooLarge)
         );
-    }
-
-    /// The firmware's UTF-8 check must agree with `from_utf8` on every input, or a topic the
-    /// host accepts would close the connection on a device (or the other way round).
-    #[test]
-    fn bytewise_utf8_check_agrees_with_from_utf8_on_every_two_byte_input_and_edge_leads() {
-        let agree = |bytes: &[u8]| {
-            assert_eq!(
-                utf8_bytewise(bytes),
-                core::str::from_utf8(bytes).ok(),
-                "{bytes:02X?}"
-            );
-        };
-        agree(b"");
-        for a in 0..=255u8 {
-            agree(&[a]);
-            for b in 0..=255u8 {
-                agree(&[a, b]);
-                agree(&[b'x', a, b]);
-                // Leads whose second byte has a narrowed range: E0 (overlongs), ED (surrogates),
-                // F0 (overlongs), F4 (above U+10FFFF), and an ordinary one of each length.
-                for lead in [0xE0, 0xE1, 0xED, 0xF0, 0xF1, 0xF4, 0xF5] {
-                    agree(&[lead, a, b]);
-                    agree(&[lead, a, b, 0x80]);
-                }
-            }
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn bytewise_utf8_check_agrees_with_from_utf8(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
-            proptest::prop_assert_eq!(utf8_bytewise(&bytes), core::str::from_utf8(&bytes).ok());
-        }
-
-        #[test]
-        fn bytewise_utf8_check_accepts_every_string(s in "\\PC{0,20}") {
-            proptest::prop_assert_eq!(utf8_bytewise(s.as_bytes()), Some(s.as_str()));
-        }
     }
 }
