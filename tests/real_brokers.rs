@@ -1,6 +1,7 @@
 //! picomqtt's client against real brokers: Eclipse Mosquitto (Debian's package, started by the
-//! test) and rumqttd (in process). Every test runs on both, through `on_both_brokers!`; the
-//! raw `Observer` from `tests/support` checks what the broker really did.
+//! test) and rumqttd (in process). Every test runs on both, through `on_both_brokers!`, except
+//! those that need what only mosquitto offers here: killing and restarting the broker, and a
+//! TLS listener. The raw `Observer` from `tests/support` checks what the broker really did.
 
 mod support;
 
@@ -9,9 +10,10 @@ use std::time::{Duration as StdDuration, Instant as StdInstant};
 use embassy_futures::select::{Either, select};
 use embassy_time::{Duration, Timer};
 use embedded_io_adapters::tokio_1::FromTokio;
+use embedded_io_async::{Read, Write};
 use picomqtt::packet::Will;
 use picomqtt::{Backoff, Client, ConnectOptions, Error, Event, QoS, Session, TopicName};
-use support::{Mosquitto, Observer, Proxy, TestBroker, on_both_brokers};
+use support::{Mosquitto, MosquittoOptions, Observer, Proxy, TestBroker, on_both_brokers};
 use tokio::net::TcpStream;
 
 /// How long to wait for something that must happen.
@@ -47,7 +49,7 @@ async fn connect<'s, 'b>(
 /// Polls until a message arrives (acknowledgements and SUBACKs are passed over), or `None`
 /// after `limit`.
 async fn next_message(
-    client: &mut Client<'_, '_, Transport>,
+    client: &mut Client<'_, '_, impl Read + Write>,
     limit: StdDuration,
 ) -> Option<Received> {
     let deadline = StdInstant::now() + limit;
@@ -78,7 +80,7 @@ async fn next_message(
 }
 
 /// Polls until the broker acknowledged every SUBSCRIBE and QoS 1 PUBLISH sent so far.
-async fn settle(client: &mut Client<'_, '_, Transport>, mut subacks: usize) {
+async fn settle(client: &mut Client<'_, '_, impl Read + Write>, mut subacks: usize) {
     let deadline = StdInstant::now() + WAIT;
     while subacks > 0 || client.session().in_flight() > 0 {
         let left = deadline
@@ -718,3 +720,98 @@ async fn empty_client_id_without_clean_session_is_refused_mqtt_3_1_3_8(broker: &
     );
 }
 on_both_brokers!(empty_client_id_without_clean_session_is_refused_mqtt_3_1_3_8);
+
+/// TLS to mosquitto's TLS listener with tokio-rustls, verifying its certificate against the
+/// test CA in `tests/tls` for the name `localhost`.
+async fn tls_connect(port: u16) -> FromTokio<tokio_rustls::client::TlsStream<TcpStream>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let ca =
+        CertificateDer::from_pem_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tls/ca.crt"))
+            .expect("read tests/tls/ca.crt");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca).expect("the test CA is a valid root");
+    // Deprecated only for lacking post-quantum key exchange, which a localhost test does not
+    // need; aws-lc-rs, the provider that has it, needs cmake to build.
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("TCP to the TLS listener");
+    stream.set_nodelay(true).unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), stream)
+        .await
+        .expect("TLS handshake with mosquitto, its certificate verified against the test CA");
+    FromTokio::new(tls)
+}
+
+/// The client needs nothing TLS-specific: a TLS stream is one more `Read + Write`. The broker's
+/// TLS listener refuses plain MQTT, so the messages below did travel encrypted.
+#[test]
+fn client_runs_unchanged_over_tls_to_mosquitto() {
+    let options = MosquittoOptions {
+        tls: true,
+        ..MosquittoOptions::default()
+    };
+    let Some(broker) = Mosquitto::start(options) else {
+        return;
+    };
+    support::run_test("client_runs_unchanged_over_tls_to_mosquitto", 20, async {
+        let tls_port = broker.tls_port().expect("started with a TLS listener");
+        let (mut rx, mut tx) = ([0u8; 512], [0u8; 512]);
+        let mut session = Session::new(&mut rx, &mut tx);
+
+        // Plain MQTT to the TLS listener gets nowhere.
+        let plain = tokio::time::timeout(
+            WAIT,
+            connect(tls_port, &mut session, &ConnectOptions::new("it-tls-plain")),
+        )
+        .await;
+        assert!(
+            !matches!(plain, Ok(Ok(_))),
+            "the TLS listener accepted plain MQTT"
+        );
+
+        let transport = tls_connect(tls_port).await;
+        let mut client = Client::connect(&mut session, transport, &ConnectOptions::new("it-tls"))
+            .await
+            .expect("CONNECT over TLS");
+        client
+            .subscribe(&[("it/tls/in", QoS::AtLeastOnce)])
+            .await
+            .unwrap();
+        settle(&mut client, 1).await;
+
+        let mut observer = Observer::connect(broker.port(), "it-tls-observer").await;
+        observer.subscribe("it/tls/out", QoS::AtLeastOnce).await;
+        observer
+            .publish("it/tls/in", b"to device", QoS::AtLeastOnce, false)
+            .await;
+        let got = next_message(&mut client, WAIT)
+            .await
+            .expect("a QoS 1 message over TLS");
+        assert_eq!(
+            (got.payload.as_slice(), got.qos),
+            (&b"to device"[..], QoS::AtLeastOnce)
+        );
+
+        client
+            .publish("it/tls/out", b"from device", QoS::AtLeastOnce, false)
+            .await
+            .unwrap();
+        // Returns once the broker's PUBACK came back over TLS.
+        settle(&mut client, 0).await;
+        let seen = observer.expect_publish(WAIT).await;
+        assert_eq!(
+            (seen.payload.as_slice(), seen.qos),
+            (&b"from device"[..], QoS::AtLeastOnce)
+        );
+        client.disconnect().await.expect("DISCONNECT over TLS");
+    });
+}

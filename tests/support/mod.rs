@@ -224,6 +224,10 @@ pub struct MosquittoOptions {
     /// `log_type all` (every packet) instead of errors, warnings, notices and information.
     /// Default on.
     pub verbose: bool,
+    /// A second listener, on [`Mosquitto::tls_port`], that speaks only TLS, with the test-only
+    /// certificate in `tests/tls` (for `localhost` and 127.0.0.1, signed by `tests/tls/ca.crt`).
+    /// The plain listener on [`Mosquitto::port`] stays, for observers. Default: off.
+    pub tls: bool,
 }
 
 impl Default for MosquittoOptions {
@@ -233,6 +237,7 @@ impl Default for MosquittoOptions {
             max_inflight_messages: 1000,
             max_queued_messages: 100_000,
             verbose: true,
+            tls: false,
         }
     }
 }
@@ -248,6 +253,8 @@ pub struct Mosquitto {
     options: MosquittoOptions,
     dir: TempDir,
     port: u16,
+    /// 0 without [`MosquittoOptions::tls`].
+    tls_port: u16,
     child: Option<Child>,
 }
 
@@ -316,11 +323,19 @@ impl Mosquitto {
             options,
             dir,
             port: 0,
+            tls_port: 0,
             child: None,
         };
         // The free port may be taken before mosquitto binds it: try a few.
         for _ in 0..3 {
             broker.port = free_port();
+            if broker.options.tls {
+                // Two probes can return the same port; mosquitto would then fail to bind.
+                broker.tls_port = (0..10)
+                    .map(|_| free_port())
+                    .find(|&p| p != broker.port)
+                    .expect("a second free port");
+            }
             match broker.spawn_and_wait() {
                 Ok(()) => return Some(broker),
                 Err(StartError::AddressInUse) => continue,
@@ -361,6 +376,29 @@ impl Mosquitto {
             inflight = o.max_inflight_messages,
             queued = o.max_queued_messages,
         );
+        if o.tls {
+            // Copies in the broker's own directory: mosquitto started as root reads them after
+            // dropping to the `mosquitto` user, who may not see the checkout.
+            let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+            for file in ["server.crt", "server.key"] {
+                let copy = self.dir.path().join(file);
+                fs::copy(certs.join(file), &copy)
+                    .unwrap_or_else(|e| panic!("copy tests/tls/{file}: {e}"));
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    fs::set_permissions(&copy, fs::Permissions::from_mode(0o644))
+                        .expect("make the certificate readable");
+                }
+            }
+            conf.push_str(&format!(
+                "listener {port} 127.0.0.1\n\
+                 certfile {dir}/server.crt\n\
+                 keyfile {dir}/server.key\n",
+                port = self.tls_port,
+                dir = self.dir.path().display()
+            ));
+        }
         if o.persistence {
             // The location must end with a separator: mosquitto appends the file name.
             conf.push_str(&format!(
@@ -412,7 +450,10 @@ impl Mosquitto {
                 }
                 return Err(StartError::Exited(status.to_string()));
             }
-            if port_accepts_within(self.port, Duration::from_millis(50)) {
+            if port_accepts_within(self.port, Duration::from_millis(50))
+                && (self.tls_port == 0
+                    || port_accepts_within(self.tls_port, Duration::from_millis(50)))
+            {
                 return Ok(());
             }
         }
@@ -449,6 +490,11 @@ impl Mosquitto {
                 ),
             }
         }
+    }
+
+    /// The port of the TLS listener, if it was started with [`MosquittoOptions::tls`].
+    pub fn tls_port(&self) -> Option<u16> {
+        (self.tls_port != 0).then_some(self.tls_port)
     }
 
     /// The options it was started with.
