@@ -1,0 +1,449 @@
+//! picomqtt's client on a Cortex-M0 under QEMU, against scripted brokers.
+//!
+//! The host tests run the same protocol on a 64-bit PC; this binary runs it on the RP2040's
+//! instruction set, with 32-bit `usize`, a 64-bit tick clock that the core has no instructions
+//! for, and overflow checks on. Each test is a script of the exact bytes the client must write
+//! and the bytes the broker answers; a wrong byte, a read where a write was due, or any panic
+//! fails the run (semihosting exit status 1).
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use core::task::Waker;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use embassy_futures::{block_on, yield_now};
+use embassy_time::Duration;
+use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
+use picomqtt::packet::SubscribeReturnCode;
+use picomqtt::{Client, ConnectOptions, Error, Event, QoS, Session};
+
+// --- a clock that moves only when a script says so ----------------------------------------------
+
+/// Milliseconds since start. The core has no 64-bit atomics; tests stay far below 49 days.
+static NOW_MS: AtomicU32 = AtomicU32::new(0);
+
+struct ScriptClock;
+
+impl embassy_time_driver::Driver for ScriptClock {
+    fn now(&self) -> u64 {
+        u64::from(NOW_MS.load(Ordering::Relaxed)) * embassy_time::TICK_HZ / 1000
+    }
+
+    fn schedule_wake(&self, _at: u64, waker: &Waker) {
+        // `block_on` polls again at once anyway; time moves only through `Step::Wait`.
+        waker.wake_by_ref();
+    }
+}
+
+embassy_time_driver::time_driver_impl!(static CLOCK: ScriptClock = ScriptClock);
+
+// --- the scripted broker -----------------------------------------------------------------------
+
+/// One step of a conversation, from the broker's side.
+#[derive(Clone, Copy)]
+enum Step {
+    /// The client must write exactly these bytes next, in as many writes as it likes.
+    Expect(&'static [u8]),
+    /// The broker sends these bytes.
+    Send(&'static [u8]),
+    /// The broker stays silent while this many milliseconds pass.
+    Wait(u32),
+    /// The broker closes the connection: the next read returns 0.
+    Close,
+}
+
+/// A transport that plays a script and panics on the first deviation from it.
+struct Broker {
+    name: &'static str,
+    steps: &'static [Step],
+    at: usize,
+    offset: usize,
+}
+
+impl Broker {
+    fn new(name: &'static str, steps: &'static [Step]) -> Self {
+        Self {
+            name,
+            steps,
+            at: 0,
+            offset: 0,
+        }
+    }
+
+    fn next_step(&mut self) {
+        self.at += 1;
+        self.offset = 0;
+    }
+
+    /// Panics unless every step was played.
+    fn assert_done(&self) {
+        assert!(
+            self.at == self.steps.len(),
+            "{}: script stopped at step {} of {}",
+            self.name,
+            self.at,
+            self.steps.len()
+        );
+    }
+}
+
+impl ErrorType for Broker {
+    type Error = ErrorKind;
+}
+
+impl Read for Broker {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        loop {
+            match self.steps.get(self.at).copied() {
+                Some(Step::Send(bytes)) => {
+                    let rest = &bytes[self.offset..];
+                    let n = rest.len().min(buf.len());
+                    buf[..n].copy_from_slice(&rest[..n]);
+                    self.offset += n;
+                    if self.offset == bytes.len() {
+                        self.next_step();
+                    }
+                    return Ok(n);
+                }
+                Some(Step::Wait(ms)) => {
+                    NOW_MS.store(NOW_MS.load(Ordering::Relaxed) + ms, Ordering::Relaxed);
+                    self.next_step();
+                    // Stay silent for a few polls, so that the client's timer sees the new time
+                    // before more bytes come: an embassy-time `Timer` is pending on its first
+                    // poll even when it is already due.
+                    for _ in 0..3 {
+                        yield_now().await;
+                    }
+                }
+                Some(Step::Close) => {
+                    self.next_step();
+                    return Ok(0);
+                }
+                Some(Step::Expect(bytes)) => panic!(
+                    "{}: the client reads, but step {} expects it to write {:02x?}",
+                    self.name,
+                    self.at,
+                    &bytes[self.offset..]
+                ),
+                None => panic!("{}: the client reads after the script ended", self.name),
+            }
+        }
+    }
+}
+
+impl Write for Broker {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        let Some(Step::Expect(bytes)) = self.steps.get(self.at).copied() else {
+            panic!(
+                "{}: the client writes {:02x?} at step {}, which expects no write",
+                self.name, buf, self.at
+            );
+        };
+        let rest = &bytes[self.offset..];
+        let n = rest.len().min(buf.len());
+        assert_eq!(
+            &buf[..n],
+            &rest[..n],
+            "{}: wrong bytes at step {}, offset {}",
+            self.name,
+            self.at,
+            self.offset
+        );
+        self.offset += n;
+        if self.offset == bytes.len() {
+            self.next_step();
+        }
+        Ok(n)
+    }
+
+    async fn flush(&mut self) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+}
+
+// --- packets, byte by byte from the specification ----------------------------------------------
+
+/// CONNECT, client id "m0", keep alive 60 s, clean session.
+const CONNECT_CLEAN: &[u8] = &[
+    0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 2, b'm', b'0',
+];
+/// The same without clean session.
+const CONNECT_PERSISTENT: &[u8] = &[
+    0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x00, 0, 60, 0, 2, b'm', b'0',
+];
+/// CONNECT, client id "m0", keep alive 5 s, clean session.
+const CONNECT_KEEP_ALIVE_5: &[u8] = &[
+    0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 5, 0, 2, b'm', b'0',
+];
+const CONNACK: &[u8] = &[0x20, 2, 0, 0];
+const CONNACK_SESSION_PRESENT: &[u8] = &[0x20, 2, 1, 0];
+/// SUBSCRIBE id 1 to "m0/cmd" at QoS 1, and its SUBACK granting QoS 1.
+const SUBSCRIBE: &[u8] = &[0x82, 11, 0, 1, 0, 6, b'm', b'0', b'/', b'c', b'm', b'd', 1];
+const SUBACK: &[u8] = &[0x90, 3, 0, 1, 1];
+/// PUBLISH QoS 1, retain, id 2, "on" to "m0/status", and its PUBACK.
+const PUBLISH_STATUS: &[u8] = &[
+    0x33, 15, 0, 9, b'm', b'0', b'/', b's', b't', b'a', b't', b'u', b's', 0, 2, b'o', b'n',
+];
+const PUBACK_2: &[u8] = &[0x40, 2, 0, 2];
+/// PUBLISH QoS 1 from the broker, id 7, `{"led_on":true}` to "m0/cmd", and the client's PUBACK.
+const PUBLISH_COMMAND: &[u8] = &[
+    0x32, 25, 0, 6, b'm', b'0', b'/', b'c', b'm', b'd', 0, 7, b'{', b'"', b'l', b'e', b'd', b'_',
+    b'o', b'n', b'"', b':', b't', b'r', b'u', b'e', b'}',
+];
+const PUBACK_7: &[u8] = &[0x40, 2, 0, 7];
+/// PUBLISH QoS 1, id 1, "x" to "m0/t"; then the same resent with DUP set.
+const PUBLISH_X: &[u8] = &[0x32, 9, 0, 4, b'm', b'0', b'/', b't', 0, 1, b'x'];
+const PUBLISH_X_DUP: &[u8] = &[0x3A, 9, 0, 4, b'm', b'0', b'/', b't', 0, 1, b'x'];
+const PUBACK_1: &[u8] = &[0x40, 2, 0, 1];
+const PINGREQ: &[u8] = &[0xC0, 0];
+const PINGRESP: &[u8] = &[0xD0, 0];
+const DISCONNECT: &[u8] = &[0xE0, 0];
+/// A QoS 1 PUBLISH of 100 bytes (id 9, topic "m0/cmd", 88 bytes of payload), too large for a
+/// 64-byte RX buffer, then a small QoS 0 one.
+const BIG_PUBLISH: &[u8] = &{
+    let mut p = [b'.'; 100];
+    let head = [0x32, 98, 0, 6, b'm', b'0', b'/', b'c', b'm', b'd', 0, 9];
+    let mut i = 0;
+    while i < head.len() {
+        p[i] = head[i];
+        i += 1;
+    }
+    p
+};
+/// What fits in the RX buffer, and the rest.
+const BIG_PUBLISH_HEAD: &[u8] = BIG_PUBLISH.split_at(64).0;
+const BIG_PUBLISH_TAIL: &[u8] = BIG_PUBLISH.split_at(64).1;
+const PUBACK_9: &[u8] = &[0x40, 2, 0, 9];
+const SMALL_PUBLISH: &[u8] = &[
+    0x30, 10, 0, 6, b'm', b'0', b'/', b'c', b'm', b'd', b'h', b'i',
+];
+/// A PUBLISH with QoS 3 in its flags: malformed [MQTT-3.3.1-4].
+const PUBLISH_QOS_3: &[u8] = &[0x36, 9, 0, 4, b'm', b'0', b'/', b't', 0, 1, b'x'];
+
+// --- the tests ---------------------------------------------------------------------------------
+
+fn options(client_id: &'static str) -> ConnectOptions<'static> {
+    ConnectOptions {
+        response_timeout: Duration::from_secs(10),
+        ..ConnectOptions::new(client_id)
+    }
+}
+
+async fn connects_subscribes_publishes_and_receives() {
+    static SCRIPT: [Step; 9] = [
+        Step::Expect(CONNECT_CLEAN),
+        Step::Send(CONNACK),
+        Step::Expect(SUBSCRIBE),
+        Step::Send(SUBACK),
+        Step::Expect(PUBLISH_STATUS),
+        Step::Send(PUBACK_2),
+        Step::Send(PUBLISH_COMMAND),
+        Step::Expect(PUBACK_7),
+        Step::Expect(DISCONNECT),
+    ];
+    let mut broker = Broker::new("connects_subscribes_publishes_and_receives", &SCRIPT);
+    let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
+    let mut session = Session::new(&mut rx, &mut tx);
+    let mut client = Client::connect(&mut session, &mut broker, &options("m0"))
+        .await
+        .expect("connect");
+    assert!(!client.session_present());
+    let id = client
+        .subscribe(&[("m0/cmd", QoS::AtLeastOnce)])
+        .await
+        .expect("subscribe");
+    match client.poll().await.expect("SUBACK") {
+        Event::Subscribed(ack) => {
+            assert_eq!(ack.packet_id, id);
+            assert_eq!(
+                ack.return_codes.get(0),
+                Some(SubscribeReturnCode::Success(QoS::AtLeastOnce))
+            );
+        }
+        _ => panic!("expected the SUBACK"),
+    }
+    let sent = client
+        .publish("m0/status", b"on", QoS::AtLeastOnce, true)
+        .await
+        .expect("publish");
+    match client.poll().await.expect("PUBACK") {
+        Event::Published(acked) => assert_eq!(Some(acked), sent),
+        _ => panic!("expected the PUBACK"),
+    }
+    match client.poll().await.expect("PUBLISH") {
+        Event::Message(message) => {
+            assert_eq!(message.topic, "m0/cmd");
+            assert_eq!(message.payload, br#"{"led_on":true}"#);
+            assert_eq!(message.qos, QoS::AtLeastOnce);
+            assert_eq!(message.subscription(), Some("m0/cmd"));
+        }
+        _ => panic!("expected the command"),
+    }
+    // Sends the PUBACK of the command first, then DISCONNECT.
+    client.disconnect().await.expect("disconnect");
+    broker.assert_done();
+}
+
+async fn pings_when_idle_and_reports_a_silent_broker_dead() {
+    static SCRIPT: [Step; 8] = [
+        Step::Expect(CONNECT_KEEP_ALIVE_5),
+        Step::Send(CONNACK),
+        Step::Wait(5_000),
+        Step::Expect(PINGREQ),
+        Step::Send(PINGRESP),
+        Step::Wait(5_000),
+        Step::Expect(PINGREQ),
+        // No PINGRESP within the 10 s response timeout.
+        Step::Wait(10_000),
+    ];
+    let mut broker = Broker::new("pings_when_idle_and_reports_a_silent_broker_dead", &SCRIPT);
+    let (mut rx, mut tx) = ([0u8; 128], [0u8; 128]);
+    let mut session = Session::new(&mut rx, &mut tx);
+    let keep_alive_5 = ConnectOptions {
+        keep_alive: 5,
+        ..options("m0")
+    };
+    let mut client = Client::connect(&mut session, &mut broker, &keep_alive_5)
+        .await
+        .expect("connect");
+    let error = client.poll().await.err();
+    assert_eq!(error, Some(Error::KeepAliveTimeout));
+    assert!(!client.is_connected());
+    broker.assert_done();
+}
+
+async fn resends_unacknowledged_qos1_with_dup_after_reconnecting() {
+    static FIRST: [Step; 4] = [
+        Step::Expect(CONNECT_PERSISTENT),
+        Step::Send(CONNACK),
+        Step::Expect(PUBLISH_X),
+        Step::Close,
+    ];
+    static SECOND: [Step; 5] = [
+        Step::Expect(CONNECT_PERSISTENT),
+        Step::Send(CONNACK_SESSION_PRESENT),
+        Step::Expect(PUBLISH_X_DUP),
+        Step::Send(PUBACK_1),
+        Step::Expect(DISCONNECT),
+    ];
+    let (mut rx, mut tx) = ([0u8; 128], [0u8; 128]);
+    let mut session = Session::new(&mut rx, &mut tx);
+    let persistent = ConnectOptions {
+        clean_session: false,
+        ..options("m0")
+    };
+    let mut first = Broker::new("resends (first connection)", &FIRST);
+    {
+        let mut client = Client::connect(&mut session, &mut first, &persistent)
+            .await
+            .expect("connect");
+        let id = client
+            .publish("m0/t", b"x", QoS::AtLeastOnce, false)
+            .await
+            .expect("publish");
+        assert_eq!(id.map(|id| id.get()), Some(1));
+        assert_eq!(client.poll().await.err(), Some(Error::ConnectionClosed));
+    }
+    first.assert_done();
+    let mut second = Broker::new("resends (second connection)", &SECOND);
+    let mut client = Client::connect(&mut session, &mut second, &persistent)
+        .await
+        .expect("reconnect");
+    assert!(client.session_present());
+    match client.poll().await.expect("PUBACK of the resent message") {
+        Event::Published(id) => assert_eq!(id.get(), 1),
+        _ => panic!("expected the PUBACK"),
+    }
+    client.disconnect().await.expect("disconnect");
+    second.assert_done();
+}
+
+async fn skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step() {
+    static SCRIPT: [Step; 8] = [
+        Step::Expect(CONNECT_CLEAN),
+        Step::Send(CONNACK),
+        Step::Send(BIG_PUBLISH_HEAD),
+        // The skipped QoS 1 message is still acknowledged, so it is not redelivered forever;
+        // the client does that as soon as it has the packet identifier.
+        Step::Expect(PUBACK_9),
+        Step::Send(BIG_PUBLISH_TAIL),
+        Step::Send(SMALL_PUBLISH),
+        Step::Send(PUBLISH_QOS_3),
+        Step::Close,
+    ];
+    let mut broker = Broker::new(
+        "skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step",
+        &SCRIPT,
+    );
+    let (mut rx, mut tx) = ([0u8; 64], [0u8; 128]);
+    let mut session = Session::new(&mut rx, &mut tx);
+    let mut client = Client::connect(&mut session, &mut broker, &options("m0"))
+        .await
+        .expect("connect");
+    match client.poll().await {
+        Err(Error::PacketTooLarge { len, .. }) => assert_eq!(len, 100),
+        other => panic!("expected PacketTooLarge, got {:?}", other.err()),
+    }
+    match client.poll().await.expect("the next message") {
+        Event::Message(message) => assert_eq!(message.payload, b"hi"),
+        _ => panic!("expected the small message"),
+    }
+    // A malformed packet closes the connection and reaches the application only as an error.
+    match client.poll().await {
+        Err(Error::Protocol(_)) => {}
+        other => panic!("expected a protocol error, got {:?}", other.err()),
+    }
+    assert!(!client.is_connected());
+    // The transport was dropped without reading the rest of the script.
+    assert_eq!(broker.at, SCRIPT.len() - 1);
+}
+
+// --- a harness in the style of libtest ---------------------------------------------------------
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    hprintln!("FAILED: {}", info);
+    exit(debug::EXIT_FAILURE)
+}
+
+/// Ends QEMU with `status` as its exit status.
+fn exit(status: debug::ExitStatus) -> ! {
+    debug::exit(status);
+    // Not reached under QEMU, whose semihosting exit stops the machine.
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    let tests: [(&str, fn()); 4] = [
+        ("connects_subscribes_publishes_and_receives", || {
+            block_on(connects_subscribes_publishes_and_receives())
+        }),
+        ("pings_when_idle_and_reports_a_silent_broker_dead", || {
+            block_on(pings_when_idle_and_reports_a_silent_broker_dead())
+        }),
+        (
+            "resends_unacknowledged_qos1_with_dup_after_reconnecting",
+            || block_on(resends_unacknowledged_qos1_with_dup_after_reconnecting()),
+        ),
+        (
+            "skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step",
+            || block_on(skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step()),
+        ),
+    ];
+    hprintln!(
+        "running {} tests on a Cortex-M0 (QEMU microbit)",
+        tests.len()
+    );
+    for (name, test) in tests {
+        hprintln!("test {} ...", name);
+        test();
+        hprintln!("test {} ... ok", name);
+    }
+    hprintln!("{} passed, 0 failed", tests.len());
+    exit(debug::EXIT_SUCCESS)
+}
