@@ -17,7 +17,7 @@ use embassy_futures::{block_on, yield_now};
 use embassy_time::Duration;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use picomqtt::packet::SubscribeReturnCode;
-use picomqtt::{Client, ConnectOptions, Error, Event, QoS, Session};
+use picomqtt::{Client, ConnectOptions, Error, Event, QoS, Session, TopicFilter, TopicName};
 
 // --- a clock that moves only when a script says so ----------------------------------------------
 
@@ -219,6 +219,17 @@ const PUBACK_9: &[u8] = &[0x40, 2, 0, 9];
 const SMALL_PUBLISH: &[u8] = &[
     0x30, 10, 0, 6, b'm', b'0', b'/', b'c', b'm', b'd', b'h', b'i',
 ];
+/// SUBSCRIBE id 1 to "m0/+/light" at QoS 0 and "m0/#" at QoS 1, and its SUBACK.
+const SUBSCRIBE_WILDCARDS: &[u8] = &[
+    0x82, 22, 0, 1, 0, 10, b'm', b'0', b'/', b'+', b'/', b'l', b'i', b'g', b'h', b't', 0, 0, 4,
+    b'm', b'0', b'/', b'#', 1,
+];
+const SUBACK_WILDCARDS: &[u8] = &[0x90, 4, 0, 1, 0, 1];
+/// PUBLISH QoS 0 "1" to "m0/k/light", and "2" to "m0/x".
+const PUBLISH_LIGHT: &[u8] = &[
+    0x30, 13, 0, 10, b'm', b'0', b'/', b'k', b'/', b'l', b'i', b'g', b'h', b't', b'1',
+];
+const PUBLISH_OTHER: &[u8] = &[0x30, 7, 0, 4, b'm', b'0', b'/', b'x', b'2'];
 /// A PUBLISH with QoS 3 in its flags: malformed [MQTT-3.3.1-4].
 const PUBLISH_QOS_3: &[u8] = &[0x36, 9, 0, 4, b'm', b'0', b'/', b't', 0, 1, b'x'];
 
@@ -400,6 +411,93 @@ async fn skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step() {
     assert_eq!(broker.at, SCRIPT.len() - 1);
 }
 
+async fn routes_messages_to_wildcard_subscriptions_by_section_4_7() {
+    // The examples of section 4.7, and its rules for where wildcards may stand.
+    let examples: [(&str, &str, bool); 17] = [
+        ("sport/tennis/player1/#", "sport/tennis/player1", true),
+        (
+            "sport/tennis/player1/#",
+            "sport/tennis/player1/ranking",
+            true,
+        ),
+        (
+            "sport/tennis/player1/#",
+            "sport/tennis/player1/score/wimbledon",
+            true,
+        ),
+        ("sport/#", "sport", true),
+        ("sport/tennis/+", "sport/tennis/player1", true),
+        ("sport/tennis/+", "sport/tennis/player1/ranking", false),
+        ("sport/+", "sport", false),
+        ("sport/+", "sport/", true),
+        ("+/+", "/finance", true),
+        ("/+", "/finance", true),
+        ("+", "/finance", false),
+        ("#", "$SYS/x", false),
+        ("+/monitor/Clients", "$SYS/monitor/Clients", false),
+        ("$SYS/#", "$SYS/monitor/Clients", true),
+        ("$SYS/monitor/+", "$SYS/monitor/Clients", true),
+        ("ACCOUNTS", "Accounts", false),
+        ("/finance", "finance", false),
+    ];
+    for (filter, topic, expected) in examples {
+        let filter = TopicFilter::new(filter).expect("a valid filter");
+        let topic = TopicName::new(topic).expect("a valid topic name");
+        assert_eq!(
+            filter.matches(topic),
+            expected,
+            "{:?} ~ {:?}",
+            filter,
+            topic
+        );
+    }
+    for bad in [
+        "sport/tennis#",
+        "sport/tennis/#/ranking",
+        "sport+",
+        "",
+        "a\0b",
+    ] {
+        assert!(TopicFilter::new(bad).is_err(), "filter {:?}", bad);
+    }
+    for bad in ["", "a/+", "a/#", "a\0b"] {
+        assert!(TopicName::new(bad).is_err(), "topic name {:?}", bad);
+    }
+
+    // A received message names the first subscription that matches it.
+    static SCRIPT: [Step; 7] = [
+        Step::Expect(CONNECT_CLEAN),
+        Step::Send(CONNACK),
+        Step::Expect(SUBSCRIBE_WILDCARDS),
+        Step::Send(SUBACK_WILDCARDS),
+        Step::Send(PUBLISH_LIGHT),
+        Step::Send(PUBLISH_OTHER),
+        Step::Expect(DISCONNECT),
+    ];
+    let mut broker = Broker::new("routes_messages_to_wildcard_subscriptions", &SCRIPT);
+    let (mut rx, mut tx) = ([0u8; 128], [0u8; 128]);
+    let mut session = Session::new(&mut rx, &mut tx);
+    let mut client = Client::connect(&mut session, &mut broker, &options("m0"))
+        .await
+        .expect("connect");
+    client
+        .subscribe(&[("m0/+/light", QoS::AtMostOnce), ("m0/#", QoS::AtLeastOnce)])
+        .await
+        .expect("subscribe");
+    assert!(matches!(client.poll().await, Ok(Event::Subscribed(_))));
+    for (topic, subscription) in [("m0/k/light", "m0/+/light"), ("m0/x", "m0/#")] {
+        match client.poll().await.expect("a message") {
+            Event::Message(message) => {
+                assert_eq!(message.topic, topic);
+                assert_eq!(message.subscription(), Some(subscription));
+            }
+            _ => panic!("expected a message on {}", topic),
+        }
+    }
+    client.disconnect().await.expect("disconnect");
+    broker.assert_done();
+}
+
 // --- a harness in the style of libtest ---------------------------------------------------------
 
 #[panic_handler]
@@ -419,21 +517,18 @@ fn exit(status: debug::ExitStatus) -> ! {
 
 #[entry]
 fn main() -> ! {
-    let tests: [(&str, fn()); 4] = [
-        ("connects_subscribes_publishes_and_receives", || {
-            block_on(connects_subscribes_publishes_and_receives())
-        }),
-        ("pings_when_idle_and_reports_a_silent_broker_dead", || {
-            block_on(pings_when_idle_and_reports_a_silent_broker_dead())
-        }),
-        (
-            "resends_unacknowledged_qos1_with_dup_after_reconnecting",
-            || block_on(resends_unacknowledged_qos1_with_dup_after_reconnecting()),
-        ),
-        (
-            "skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step",
-            || block_on(skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step()),
-        ),
+    // Each async test, by name, run to completion by `block_on`.
+    macro_rules! tests {
+        ($($test:ident),* $(,)?) => {
+            [$((stringify!($test), (|| block_on($test())) as fn())),*]
+        };
+    }
+    let tests = tests![
+        connects_subscribes_publishes_and_receives,
+        pings_when_idle_and_reports_a_silent_broker_dead,
+        resends_unacknowledged_qos1_with_dup_after_reconnecting,
+        skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step,
+        routes_messages_to_wildcard_subscriptions_by_section_4_7,
     ];
     hprintln!(
         "running {} tests on a Cortex-M0 (QEMU microbit)",
