@@ -230,6 +230,15 @@ const PUBLISH_LIGHT: &[u8] = &[
     0x30, 13, 0, 10, b'm', b'0', b'/', b'k', b'/', b'l', b'i', b'g', b'h', b't', b'1',
 ];
 const PUBLISH_OTHER: &[u8] = &[0x30, 7, 0, 4, b'm', b'0', b'/', b'x', b'2'];
+/// PUBLISH QoS 0 `{"light":412}` to "m0/telemetry", and `{"led_on":true}` to "m0/cmd".
+const PUBLISH_TELEMETRY: &[u8] = &[
+    0x30, 27, 0, 12, b'm', b'0', b'/', b't', b'e', b'l', b'e', b'm', b'e', b't', b'r', b'y', b'{',
+    b'"', b'l', b'i', b'g', b'h', b't', b'"', b':', b'4', b'1', b'2', b'}',
+];
+const PUBLISH_COMMAND_QOS0: &[u8] = &[
+    0x30, 23, 0, 6, b'm', b'0', b'/', b'c', b'm', b'd', b'{', b'"', b'l', b'e', b'd', b'_', b'o',
+    b'n', b'"', b':', b't', b'r', b'u', b'e', b'}',
+];
 /// A PUBLISH with QoS 3 in its flags: malformed [MQTT-3.3.1-4].
 const PUBLISH_QOS_3: &[u8] = &[0x36, 9, 0, 4, b'm', b'0', b'/', b't', 0, 1, b'x'];
 
@@ -498,6 +507,43 @@ async fn routes_messages_to_wildcard_subscriptions_by_section_4_7() {
     broker.assert_done();
 }
 
+async fn publishes_and_decodes_json_payloads() {
+    #[derive(serde::Serialize)]
+    struct Telemetry {
+        light: u16,
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Command {
+        led_on: bool,
+    }
+    static SCRIPT: [Step; 5] = [
+        Step::Expect(CONNECT_CLEAN),
+        Step::Send(CONNACK),
+        Step::Expect(PUBLISH_TELEMETRY),
+        Step::Send(PUBLISH_COMMAND_QOS0),
+        Step::Expect(DISCONNECT),
+    ];
+    let mut broker = Broker::new("publishes_and_decodes_json_payloads", &SCRIPT);
+    let (mut rx, mut tx) = ([0u8; 128], [0u8; 128]);
+    let mut session = Session::new(&mut rx, &mut tx);
+    let mut client = Client::connect(&mut session, &mut broker, &options("m0"))
+        .await
+        .expect("connect");
+    let reading = Telemetry { light: 412 };
+    client
+        .publish_json("m0/telemetry", &reading, QoS::AtMostOnce, false)
+        .await
+        .expect("publish JSON");
+    match client.poll().await.expect("a command") {
+        Event::Message(message) => {
+            assert_eq!(message.json::<Command>(), Ok(Command { led_on: true }));
+        }
+        _ => panic!("expected the command"),
+    }
+    client.disconnect().await.expect("disconnect");
+    broker.assert_done();
+}
+
 // --- a harness in the style of libtest ---------------------------------------------------------
 
 #[panic_handler]
@@ -529,6 +575,7 @@ fn main() -> ! {
         resends_unacknowledged_qos1_with_dup_after_reconnecting,
         skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step,
         routes_messages_to_wildcard_subscriptions_by_section_4_7,
+        publishes_and_decodes_json_payloads,
     ];
     hprintln!(
         "running {} tests on a Cortex-M0 (QEMU microbit)",
