@@ -544,6 +544,40 @@ async fn publishes_and_decodes_json_payloads() {
     broker.assert_done();
 }
 
+async fn decodes_every_remaining_length_boundary_of_table_2_4() {
+    use picomqtt::packet::{self, DecodeError, Decoded, Packet};
+    // The smallest and largest value of each encoded size, on a 32-bit `usize`.
+    let table: [(usize, &[u8]); 8] = [
+        (0, &[0x00]),
+        (127, &[0x7F]),
+        (128, &[0x80, 0x01]),
+        (16_383, &[0xFF, 0x7F]),
+        (16_384, &[0x80, 0x80, 0x01]),
+        (2_097_151, &[0xFF, 0xFF, 0x7F]),
+        (2_097_152, &[0x80, 0x80, 0x80, 0x01]),
+        (268_435_455, &[0xFF, 0xFF, 0xFF, 0x7F]),
+    ];
+    for (value, length) in table {
+        // A PINGREQ fixed header claiming `value` bytes of body, none of them here yet.
+        let mut header = [0xC0, 0, 0, 0, 0];
+        header[1..=length.len()].copy_from_slice(length);
+        let header = &header[..=length.len()];
+        match packet::decode(header) {
+            Ok(Decoded::Complete {
+                packet: Packet::PingReq,
+                len,
+            }) if value == 0 => assert_eq!(len, 2),
+            Ok(Decoded::Incomplete { needed }) if value > 0 => assert_eq!(needed, value),
+            other => panic!("remaining length {}: {:?}", value, other),
+        }
+    }
+    // A fifth length byte is malformed [MQTT-2.2.3].
+    assert_eq!(
+        packet::decode(&[0xC0, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]),
+        Err(DecodeError::InvalidRemainingLength)
+    );
+}
+
 // --- a harness in the style of libtest ---------------------------------------------------------
 
 #[panic_handler]
@@ -576,6 +610,7 @@ fn main() -> ! {
         skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step,
         routes_messages_to_wildcard_subscriptions_by_section_4_7,
         publishes_and_decodes_json_payloads,
+        decodes_every_remaining_length_boundary_of_table_2_4,
     ];
     hprintln!(
         "running {} tests on a Cortex-M0 (QEMU microbit)",
