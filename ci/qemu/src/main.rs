@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use core::task::Waker;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::{debug, hprint, hprintln};
 use embassy_futures::{block_on, yield_now};
 use embassy_time::Duration;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
@@ -642,9 +642,10 @@ fn main() -> ! {
     );
     print_future_sizes();
     for (name, test) in tests {
-        hprintln!("test {} ...", name);
+        // A failure finishes the line with the panic message.
+        hprint!("test {} ... ", name);
         test();
-        hprintln!("test {} ... ok", name);
+        hprintln!("ok");
     }
     hprintln!("{} passed, 0 failed", tests.len());
     exit(debug::EXIT_SUCCESS)
