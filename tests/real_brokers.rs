@@ -143,21 +143,32 @@ async fn qos1_messages_flow_both_ways(broker: &dyn TestBroker) {
     let mut client = connect(port, &mut session, &ConnectOptions::new("it-qos1"))
         .await
         .unwrap();
+    exchange_qos1_both_ways(&mut client, port, "it", "it-qos1-observer").await;
+}
+
+/// Subscribes `client` to `<prefix>/in` and checks, through an observer on the plain `port`,
+/// one QoS 1 message each way: broker to client (acknowledged by the client's PUBACK), and
+/// client to broker on `<prefix>/out` (completed by the broker's PUBACK).
+async fn exchange_qos1_both_ways(
+    client: &mut Client<'_, '_, impl Read + Write>,
+    port: u16,
+    prefix: &str,
+    observer_id: &str,
+) {
+    let (topic_in, topic_out) = (format!("{prefix}/in"), format!("{prefix}/out"));
     client
-        .subscribe(&[("it/in", QoS::AtLeastOnce)])
+        .subscribe(&[(&topic_in, QoS::AtLeastOnce)])
         .await
         .unwrap();
-    settle(&mut client, 1).await;
+    settle(client, 1).await;
 
     // Broker -> client, QoS 1; the client's PUBACK lets the observer's flow complete.
-    let mut observer = Observer::connect(port, "it-qos1-observer").await;
-    observer.subscribe("it/out", QoS::AtLeastOnce).await;
+    let mut observer = Observer::connect(port, observer_id).await;
+    observer.subscribe(&topic_out, QoS::AtLeastOnce).await;
     observer
-        .publish("it/in", b"to device", QoS::AtLeastOnce, false)
+        .publish(&topic_in, b"to device", QoS::AtLeastOnce, false)
         .await;
-    let got = next_message(&mut client, WAIT)
-        .await
-        .expect("a QoS 1 message");
+    let got = next_message(client, WAIT).await.expect("a QoS 1 message");
     assert_eq!(
         (got.payload.as_slice(), got.qos),
         (&b"to device"[..], QoS::AtLeastOnce)
@@ -165,7 +176,7 @@ async fn qos1_messages_flow_both_ways(broker: &dyn TestBroker) {
 
     // Client -> broker, QoS 1, completed by the broker's PUBACK.
     let id = client
-        .publish("it/out", b"from device", QoS::AtLeastOnce, false)
+        .publish(&topic_out, b"from device", QoS::AtLeastOnce, false)
         .await
         .unwrap();
     let deadline = StdInstant::now() + WAIT;
@@ -782,36 +793,7 @@ fn client_runs_unchanged_over_tls_to_mosquitto() {
         let mut client = Client::connect(&mut session, transport, &ConnectOptions::new("it-tls"))
             .await
             .expect("CONNECT over TLS");
-        client
-            .subscribe(&[("it/tls/in", QoS::AtLeastOnce)])
-            .await
-            .unwrap();
-        settle(&mut client, 1).await;
-
-        let mut observer = Observer::connect(broker.port(), "it-tls-observer").await;
-        observer.subscribe("it/tls/out", QoS::AtLeastOnce).await;
-        observer
-            .publish("it/tls/in", b"to device", QoS::AtLeastOnce, false)
-            .await;
-        let got = next_message(&mut client, WAIT)
-            .await
-            .expect("a QoS 1 message over TLS");
-        assert_eq!(
-            (got.payload.as_slice(), got.qos),
-            (&b"to device"[..], QoS::AtLeastOnce)
-        );
-
-        client
-            .publish("it/tls/out", b"from device", QoS::AtLeastOnce, false)
-            .await
-            .unwrap();
-        // Returns once the broker's PUBACK came back over TLS.
-        settle(&mut client, 0).await;
-        let seen = observer.expect_publish(WAIT).await;
-        assert_eq!(
-            (seen.payload.as_slice(), seen.qos),
-            (&b"from device"[..], QoS::AtLeastOnce)
-        );
+        exchange_qos1_both_ways(&mut client, broker.port(), "it/tls", "it-tls-observer").await;
         client.disconnect().await.expect("DISCONNECT over TLS");
     });
 }
