@@ -244,13 +244,6 @@ const PUBLISH_QOS_3: &[u8] = &[0x36, 9, 0, 4, b'm', b'0', b'/', b't', 0, 1, b'x'
 
 // --- the tests ---------------------------------------------------------------------------------
 
-fn options(client_id: &'static str) -> ConnectOptions<'static> {
-    ConnectOptions {
-        response_timeout: Duration::from_secs(10),
-        ..ConnectOptions::new(client_id)
-    }
-}
-
 async fn connects_subscribes_publishes_and_receives() {
     static SCRIPT: [Step; 9] = [
         Step::Expect(CONNECT_CLEAN),
@@ -266,7 +259,7 @@ async fn connects_subscribes_publishes_and_receives() {
     let mut broker = Broker::new("connects_subscribes_publishes_and_receives", &SCRIPT);
     let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
     let mut session = Session::new(&mut rx, &mut tx);
-    let mut client = Client::connect(&mut session, &mut broker, &options("m0"))
+    let mut client = Client::connect(&mut session, &mut broker, &ConnectOptions::new("m0"))
         .await
         .expect("connect");
     assert!(!client.session_present());
@@ -321,9 +314,11 @@ async fn pings_when_idle_and_reports_a_silent_broker_dead() {
     let mut broker = Broker::new("pings_when_idle_and_reports_a_silent_broker_dead", &SCRIPT);
     let (mut rx, mut tx) = ([0u8; 128], [0u8; 128]);
     let mut session = Session::new(&mut rx, &mut tx);
+    // The script's last wait is this response timeout.
     let keep_alive_5 = ConnectOptions {
         keep_alive: 5,
-        ..options("m0")
+        response_timeout: Duration::from_secs(10),
+        ..ConnectOptions::new("m0")
     };
     let mut client = Client::connect(&mut session, &mut broker, &keep_alive_5)
         .await
@@ -352,7 +347,7 @@ async fn resends_unacknowledged_qos1_with_dup_after_reconnecting() {
     let mut session = Session::new(&mut rx, &mut tx);
     let persistent = ConnectOptions {
         clean_session: false,
-        ..options("m0")
+        ..ConnectOptions::new("m0")
     };
     let mut first = Broker::new("resends (first connection)", &FIRST);
     {
@@ -399,7 +394,7 @@ async fn skips_a_packet_larger_than_the_rx_buffer_and_stays_in_step() {
     );
     let (mut rx, mut tx) = ([0u8; 64], [0u8; 128]);
     let mut session = Session::new(&mut rx, &mut tx);
-    let mut client = Client::connect(&mut session, &mut broker, &options("m0"))
+    let mut client = Client::connect(&mut session, &mut broker, &ConnectOptions::new("m0"))
         .await
         .expect("connect");
     match client.poll().await {
@@ -486,7 +481,7 @@ async fn routes_messages_to_wildcard_subscriptions_by_section_4_7() {
     let mut broker = Broker::new("routes_messages_to_wildcard_subscriptions", &SCRIPT);
     let (mut rx, mut tx) = ([0u8; 128], [0u8; 128]);
     let mut session = Session::new(&mut rx, &mut tx);
-    let mut client = Client::connect(&mut session, &mut broker, &options("m0"))
+    let mut client = Client::connect(&mut session, &mut broker, &ConnectOptions::new("m0"))
         .await
         .expect("connect");
     client
@@ -526,7 +521,7 @@ async fn publishes_and_decodes_json_payloads() {
     let mut broker = Broker::new("publishes_and_decodes_json_payloads", &SCRIPT);
     let (mut rx, mut tx) = ([0u8; 128], [0u8; 128]);
     let mut session = Session::new(&mut rx, &mut tx);
-    let mut client = Client::connect(&mut session, &mut broker, &options("m0"))
+    let mut client = Client::connect(&mut session, &mut broker, &ConnectOptions::new("m0"))
         .await
         .expect("connect");
     let reading = Telemetry { light: 412 };
@@ -586,7 +581,7 @@ fn print_future_sizes() {
     let mut broker = Broker::new("future sizes", &SCRIPT);
     let (mut rx, mut tx) = ([0u8; 64], [0u8; 64]);
     let mut session = Session::new(&mut rx, &mut tx);
-    let opts = options("m0");
+    let opts = ConnectOptions::new("m0");
     let connect = Client::connect(&mut session, &mut broker, &opts);
     let connect_size = core::mem::size_of_val(&connect);
     let mut client = block_on(connect).expect("connect");
