@@ -176,9 +176,12 @@ impl PacketType {
     /// The fixed-header flags this type must carry, or `None` for PUBLISH, whose flags are
     /// DUP, QoS and RETAIN [MQTT-2.2.2-1].
     const fn required_flags(self) -> Option<u8> {
+        // PUBREL, SUBSCRIBE and UNSUBSCRIBE carry 0b0010, the others 0: a bit mask by type,
+        // which compiles to a shift instead of a table lookup.
+        const FLAGS_0010: u16 = 1 << 6 | 1 << 8 | 1 << 10;
         match self {
             Self::Publish => None,
-            Self::PubRel | Self::Subscribe | Self::Unsubscribe => Some(0b0010),
+            t if FLAGS_0010 & (1 << t as u16) != 0 => Some(0b0010),
             _ => Some(0),
         }
     }
