@@ -363,7 +363,7 @@ impl<'b> Session<'b> {
             .ok_or(Error::InFlightFull)?;
         connect.write(packet::Writer::head(dst, PacketType::Connect, 0, remaining));
         self.queue_output(needed);
-        self.keep_alive = Duration::from_secs(u64::from(options.keep_alive));
+        self.keep_alive = seconds(options.keep_alive);
         self.response_timeout = options.response_timeout;
         self.state = State::Connecting {
             deadline: now.saturating_add(self.response_timeout),
@@ -1176,6 +1176,17 @@ impl<'b> Session<'b> {
     }
 }
 
+/// `secs` seconds in ticks, like `Duration::from_secs`, without a 64-bit multiplication: the
+/// Cortex-M0 has none, so that would link `__aeabi_lmul` (74 B) for this one use. The tick
+/// rate is taken 16 bits at a time; each piece times a `u16` fits in a `u32`.
+fn seconds(secs: u16) -> Duration {
+    const HZ: u64 = embassy_time::TICK_HZ;
+    const _: () = assert!(HZ < 1 << 48, "tick rate beyond three 16-bit pieces");
+    let secs = u32::from(secs);
+    let piece = |shift: u32| u64::from(secs * ((HZ >> shift) & 0xFFFF) as u32) << shift;
+    Duration::from_ticks(piece(0) + piece(16) + piece(32))
+}
+
 fn unknown_id(packet_type: PacketType, packet_id: PacketId) -> Error {
     Error::Protocol(ProtocolError::UnknownPacketId {
         packet_type,
@@ -1307,6 +1318,22 @@ impl<'f> Filters<'f> {
                 }
                 records.next_record()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_equals_duration_from_secs_for_every_keep_alive() {
+        for secs in 0..=u16::MAX {
+            assert_eq!(
+                seconds(secs),
+                Duration::from_secs(u64::from(secs)),
+                "{secs} s"
+            );
         }
     }
 }
