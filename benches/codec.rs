@@ -10,7 +10,9 @@
 //! Every v3.1.1 encoder is first checked to produce exactly the bytes picomqtt produces, and
 //! every decoder to accept them, so all rows measure the same work. Decoders that consume a
 //! `BytesMut` get a fresh copy from `iter_batched` setup, which criterion does not time.
-//! `memcpy` of the payload is the physical limit for encoding a PUBLISH.
+//! `memcpy` of the payload is the physical limit for encoding a PUBLISH. For decoding the
+//! packets that carry strings, `floor` is the limit for any decoder without `unsafe`: it only
+//! finds the strings and checks their UTF-8 with `core::str::from_utf8` (see [`floor`]).
 //!
 //! `cargo bench --bench codec`, then `python3 benches/report.py` prints the tables of
 //! `benches/RESULTS.md` from criterion's estimates.
@@ -449,6 +451,19 @@ fn decode(c: &mut Criterion) {
         configure(&mut group, &case);
         // Every decoder's own entry point, its result returned as is.
         group.bench_function("picomqtt", |b| b.iter(|| packet::decode(black_box(&bytes))));
+        // The floor of the packets with strings, checked to accept the packet like the peers.
+        macro_rules! floor {
+            ($decode:path) => {{
+                assert!($decode(&bytes).is_some(), "floor accepts {}", case.name);
+                group.bench_function("floor", |b| b.iter(|| $decode(black_box(&bytes))));
+            }};
+        }
+        match bytes[0] >> 4 {
+            1 => floor!(floor::connect),
+            3 => floor!(floor::publish),
+            8 => floor!(floor::subscribe),
+            _ => {}
+        }
         group.bench_function("rumqttc", |b| {
             b.iter_batched(
                 || BytesMut::from(&bytes[..]),
@@ -548,6 +563,96 @@ fn matching(c: &mut Criterion) {
             })
         });
         group.finish();
+    }
+}
+
+/// The least work any decoder written without `unsafe` must do for a packet that carries
+/// strings: find each string and check that it is UTF-8 [MQTT-1.5.3-1] with
+/// `core::str::from_utf8`, the only safe way from bytes to a `&str`, and return the fields.
+/// It skips every other check a decoder owes (flags, QoS, U+0000, wildcards, trailing bytes),
+/// so it is a lower bound for the `decode` rows, not a decoder.
+mod floor {
+    use core::str::from_utf8;
+
+    /// The body after the fixed header (remaining length of up to four bytes) and the length
+    /// of the whole packet, which a decoder reports so that the caller can move past it.
+    fn body(packet: &[u8]) -> Option<(&[u8], usize)> {
+        let mut len = 0;
+        for (i, &byte) in packet.iter().enumerate().skip(1).take(4) {
+            len |= usize::from(byte & 0x7f) << (7 * (i - 1));
+            if byte & 0x80 == 0 {
+                return Some((packet.get(i + 1..i + 1 + len)?, i + 1 + len));
+            }
+        }
+        None
+    }
+
+    /// A field with a two-byte length prefix, and what follows it.
+    fn field(rest: &[u8]) -> Option<(&[u8], &[u8])> {
+        let (len, rest) = rest.split_first_chunk::<2>()?;
+        rest.split_at_checked(usize::from(u16::from_be_bytes(*len)))
+    }
+
+    fn string(rest: &[u8]) -> Option<(&str, &[u8])> {
+        let (bytes, rest) = field(rest)?;
+        Some((from_utf8(bytes).ok()?, rest))
+    }
+
+    /// Topic, payload, flags (QoS, DUP, retain) and packet identifier of a PUBLISH, and its
+    /// length.
+    #[inline(never)]
+    pub fn publish(packet: &[u8]) -> Option<(&str, &[u8], u8, u16, usize)> {
+        let flags = packet.first()? & 0x0f;
+        let (body, len) = body(packet)?;
+        let (topic, rest) = string(body)?;
+        let (id, payload) = match flags & 0b0110 {
+            0 => (0, rest),
+            _ => {
+                let (id, payload) = rest.split_first_chunk::<2>()?;
+                (u16::from_be_bytes(*id), payload)
+            }
+        };
+        Some((topic, payload, flags, id, len))
+    }
+
+    /// Client id, will topic and payload, user name and password of a CONNECT that has them
+    /// all, with its flags and keep alive.
+    #[inline(never)]
+    #[allow(clippy::type_complexity)]
+    pub fn connect(packet: &[u8]) -> Option<(&str, &str, &[u8], &str, &[u8], u8, u16, usize)> {
+        let (body, len) = body(packet)?;
+        let (head, rest) = body.split_first_chunk::<10>()?;
+        let (client_id, rest) = string(rest)?;
+        let (will_topic, rest) = string(rest)?;
+        let (will_payload, rest) = field(rest)?;
+        let (username, rest) = string(rest)?;
+        let (password, _) = field(rest)?;
+        let keep_alive = u16::from_be_bytes([head[8], head[9]]);
+        let flags = head[7];
+        Some((
+            client_id,
+            will_topic,
+            will_payload,
+            username,
+            password,
+            flags,
+            keep_alive,
+            len,
+        ))
+    }
+
+    /// Packet identifier and the first two filters of a SUBSCRIBE, with their QoS bytes, and
+    /// its length.
+    #[inline(never)]
+    #[allow(clippy::type_complexity)]
+    pub fn subscribe(packet: &[u8]) -> Option<(u16, [(&str, u8); 2], usize)> {
+        let (body, len) = body(packet)?;
+        let (id, rest) = body.split_first_chunk::<2>()?;
+        let (a, rest) = string(rest)?;
+        let (&qos_a, rest) = rest.split_first()?;
+        let (b, rest) = string(rest)?;
+        let &qos_b = rest.first()?;
+        Some((u16::from_be_bytes(*id), [(a, qos_a), (b, qos_b)], len))
     }
 }
 
