@@ -18,6 +18,26 @@ use crate::topic::TopicError;
 /// * **Not fatal**: the request was refused but the connection is fine, for example a topic with
 ///   a wildcard, a message that does not fit the TX buffer now, or an incoming packet that was too
 ///   large for the RX buffer and was skipped.
+///
+/// ```no_run
+/// # async fn example<T: embedded_io_async::Read + embedded_io_async::Write>(
+/// #     mut client: picomqtt::Client<'_, '_, T>,
+/// # ) {
+/// use picomqtt::{Error, Event};
+///
+/// loop {
+///     match client.poll().await {
+///         Ok(Event::Message(message)) => { /* act on message.topic and message.payload */ }
+///         Ok(_) => {}
+///         // Skipped (and acknowledged if it was QoS 1); the connection goes on.
+///         Err(Error::PacketTooLarge { len, .. }) => { /* log that `len` bytes were dropped */ }
+///         // The connection is closed: leave the loop and reconnect.
+///         Err(e) if e.is_fatal() => break,
+///         Err(_) => {}
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]

@@ -13,6 +13,57 @@
 //!    [`Session::received`], and go to 1. When [`Session::poll_timeout`] passes first, call
 //!    [`Session::handle_timeout`].
 //!
+//! Here the "network" is two byte vectors, so every byte on the wire can be checked:
+//!
+//! ```
+//! use embassy_time::Instant;
+//! use picomqtt::{ConnectOptions, Event, QoS, Session};
+//!
+//! /// Step 1: everything the session wants to send.
+//! fn sent(session: &mut Session<'_>, now: Instant) -> Vec<u8> {
+//!     let mut wire = Vec::new();
+//!     while let Some(data) = session.transmit_data() {
+//!         wire.extend_from_slice(data);
+//!         let n = data.len();
+//!         session.transmitted(n, now);
+//!     }
+//!     wire
+//! }
+//!
+//! /// Step 3: bytes arrive from the broker.
+//! fn receive(session: &mut Session<'_>, bytes: &[u8]) {
+//!     session.receive_buffer()[..bytes.len()].copy_from_slice(bytes);
+//!     session.received(bytes.len());
+//! }
+//!
+//! let now = Instant::from_ticks(0);
+//! let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
+//! let mut session = Session::new(&mut rx, &mut tx);
+//!
+//! session.connect(&ConnectOptions::new("dev"), now)?;
+//! assert_eq!(sent(&mut session, now), b"\x10\x0f\0\x04MQTT\x04\x02\0\x3c\0\x03dev");
+//! receive(&mut session, b"\x20\x02\0\0"); // CONNACK: accepted
+//! assert!(!session.process()?); // connected; no event
+//! assert!(session.is_connected());
+//!
+//! let id = session.subscribe(&[("dev/+", QoS::AtLeastOnce)])?;
+//! assert_eq!(sent(&mut session, now), b"\x82\x0a\0\x01\0\x05dev/+\x01");
+//! receive(&mut session, b"\x90\x03\0\x01\x01"); // SUBACK: QoS 1 granted
+//! assert!(session.process()?);
+//! assert!(matches!(session.event(), Some(Event::Subscribed(ack)) if ack.packet_id == id));
+//!
+//! // A QoS 1 message, packet identifier 5: delivered, with the subscription it matched...
+//! receive(&mut session, b"\x32\x0b\0\x05dev/a\0\x05on");
+//! assert!(session.process()?);
+//! let Some(Event::Message(message)) = session.event() else { panic!() };
+//! assert_eq!((message.topic, message.payload), ("dev/a", &b"on"[..]));
+//! assert_eq!(message.subscription(), Some("dev/+"));
+//! // ...and acknowledged once the application had it.
+//! assert!(!session.process()?);
+//! assert_eq!(sent(&mut session, now), b"\x40\x02\0\x05");
+//! # Ok::<(), picomqtt::Error>(())
+//! ```
+//!
 //! # Memory
 //!
 //! The session borrows two caller buffers and allocates nothing:
@@ -582,6 +633,35 @@ impl<'b> Session<'b> {
     /// and `write` returns how much it used. `write` returns `None` when the payload does not
     /// fit, which gives [`Error::InFlightFull`] or [`Error::BufferTooSmall`]. This is how
     /// JSON is serialised straight into the TX buffer.
+    ///
+    /// ```
+    /// # use embassy_time::Instant;
+    /// # use picomqtt::{ConnectOptions, QoS, Session};
+    /// # let now = Instant::from_ticks(0);
+    /// # let (mut rx, mut tx) = ([0u8; 128], [0u8; 128]);
+    /// # let mut session = Session::new(&mut rx, &mut tx);
+    /// # session.connect(&ConnectOptions::new("dev"), now)?;
+    /// # while let Some(data) = session.transmit_data() {
+    /// #     let n = data.len();
+    /// #     session.transmitted(n, now);
+    /// # }
+    /// # session.receive_buffer()[..4].copy_from_slice(b"\x20\x02\0\0");
+    /// # session.received(4);
+    /// # session.process()?;
+    /// // A reading written digit by digit into the TX buffer, with no buffer of its own.
+    /// let mut light: u16 = 412;
+    /// session.publish_with("dev/light", QoS::AtMostOnce, false, None, |area| {
+    ///     let digits = 1 + light.checked_ilog10().unwrap_or(0) as usize;
+    ///     let area = area.get_mut(..digits)?;
+    ///     for byte in area.iter_mut().rev() {
+    ///         *byte = b'0' + (light % 10) as u8;
+    ///         light /= 10;
+    ///     }
+    ///     Some(digits)
+    /// })?;
+    /// assert_eq!(session.transmit_data(), Some(&b"\x30\x0e\0\x09dev/light412"[..]));
+    /// # Ok::<(), picomqtt::Error>(())
+    /// ```
     pub fn publish_with(
         &mut self,
         topic: &str,
