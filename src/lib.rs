@@ -46,7 +46,7 @@
 //! * **RX** must hold the largest packet you want to receive (a PUBLISH is 5 + 2 + topic +
 //!   2 + payload bytes at most). A larger one is skipped and reported as
 //!   [`Error::PacketTooLarge`]; the connection stays usable.
-//! * **TX** holds your subscriptions (4 bytes + filter each), every QoS 1 message still waiting
+//! * **TX** holds your subscriptions (3 bytes + filter each), every QoS 1 message still waiting
 //!   for its PUBACK (kept so it can be resent after a reconnect), and the packet being sent.
 //!   When it is full of messages in flight, publishing returns [`Error::InFlightFull`] until
 //!   PUBACKs arrive; a packet that could never fit returns [`Error::BufferTooSmall`].

@@ -71,11 +71,11 @@
 //! * **RX** holds received bytes. It must fit the largest packet you want to receive: a PUBLISH
 //!   takes 5 + 2 + topic + 2 + payload bytes. A larger packet is skipped and reported as
 //!   [`Error::PacketTooLarge`]; the stream stays in sync.
-//! * **TX** holds, from its start: the topic filters you subscribed to (4 bytes + filter each),
-//!   every QoS 1 PUBLISH sent but not yet acknowledged (its encoded size, kept for resending after
-//!   a reconnect), and the packet being sent now. When a QoS 1 message does not fit beside the
-//!   ones in flight, publishing returns [`Error::InFlightFull`]; a packet larger than the whole
-//!   buffer gives [`Error::BufferTooSmall`].
+//! * **TX** holds, from its start, every QoS 1 PUBLISH sent but not yet acknowledged (its
+//!   encoded size, kept for resending after a reconnect) and the packet being sent now, and at
+//!   its end the topic filters you subscribed to (3 bytes + filter each). When a QoS 1 message
+//!   does not fit beside the ones in flight, publishing returns [`Error::InFlightFull`]; a
+//!   packet larger than the buffer minus the filters gives [`Error::BufferTooSmall`].
 
 use embassy_time::{Duration, Instant};
 
@@ -89,11 +89,9 @@ use crate::topic::{TopicFilter, TopicName};
 /// How many SUBSCRIBE and UNSUBSCRIBE requests may wait for their acknowledgement at once.
 pub const MAX_PENDING_REQUESTS: usize = 4;
 
-/// The tag byte of a subscription record in the TX store. Packet type 0 is reserved, so it cannot
-/// be confused with a stored PUBLISH, whose first byte is 0x3_.
-const SUBSCRIPTION_TAG: u8 = 0x00;
-/// Tag, QoS and a two-byte length in front of each stored filter.
-const SUBSCRIPTION_HEADER: usize = 4;
+/// The bytes a subscription record adds to its filter: a two-byte length in front, the QoS byte
+/// after. That is the wire format of a SUBSCRIBE payload, so resubscribing copies the records.
+const RECORD_OVERHEAD: usize = 3;
 /// The DUP flag in the first byte of a PUBLISH.
 const DUP: u8 = 0b1000;
 
@@ -168,7 +166,7 @@ pub struct Message<'a> {
     /// Whether the broker marked it as a possible re-delivery.
     pub dup: bool,
     /// The session's subscription records, for [`Message::subscription`].
-    store: &'a [u8],
+    records: &'a [u8],
 }
 
 impl<'a> Message<'a> {
@@ -181,7 +179,7 @@ impl<'a> Message<'a> {
             qos,
             retain,
             dup,
-            store: &[],
+            records: &[],
         }
     }
 
@@ -190,12 +188,9 @@ impl<'a> Message<'a> {
     /// programs that do not ask.
     pub fn subscription(&self) -> Option<&'a str> {
         let topic = TopicName::new_unchecked(self.topic);
-        Subscriptions {
-            store: self.store,
-            at: 0,
-        }
-        .map(|(filter, _)| filter)
-        .find(|filter| TopicFilter::new_unchecked(filter).matches(topic))
+        Subscriptions(self.records)
+            .map(|(filter, _)| filter)
+            .find(|filter| TopicFilter::new_unchecked(filter).matches(topic))
     }
 
     /// Whether the message's topic matches `filter` (section 4.7).
@@ -296,8 +291,10 @@ pub struct Session<'b> {
     rx_skip: usize,
 
     tx: &'b mut [u8],
-    /// `tx[..store_len]` holds subscription records and QoS 1 PUBLISH packets in flight.
+    /// `tx[..store_len]` holds the QoS 1 PUBLISH packets in flight.
     store_len: usize,
+    /// `tx[records..]` holds the subscription records, at the end of the buffer.
+    records: usize,
     /// `tx[out_start..out_end]` is the rest of the packet being sent.
     out_start: usize,
     out_end: usize,
@@ -305,8 +302,6 @@ pub struct Session<'b> {
     resend: Option<usize>,
     /// Bytes were written that the transport has not been asked to flush.
     unflushed: bool,
-    /// Where `begin_publish` put the payload, relative to `store_len`.
-    publish_offset: usize,
 
     state: State,
     session_present: bool,
@@ -326,6 +321,7 @@ impl<'b> Session<'b> {
     ///
     /// See the [module documentation](self#memory) for how to size them.
     pub fn new(rx: &'b mut [u8], tx: &'b mut [u8]) -> Self {
+        let records = tx.len();
         Session {
             rx,
             rx_start: 0,
@@ -335,11 +331,11 @@ impl<'b> Session<'b> {
             rx_skip: 0,
             tx,
             store_len: 0,
+            records,
             out_start: 0,
             out_end: 0,
             resend: None,
             unflushed: false,
-            publish_offset: 0,
             state: State::Idle,
             session_present: false,
             next_packet_id: 1,
@@ -451,14 +447,7 @@ impl<'b> Session<'b> {
     }
 
     fn discard_in_flight(&mut self) {
-        let mut at = 0;
-        while let Some(len) = self.record_len(at) {
-            if self.tx.get(at) == Some(&SUBSCRIPTION_TAG) {
-                at += len;
-            } else {
-                self.remove_record(at, len);
-            }
-        }
+        self.store_len = 0;
         self.in_flight = 0;
     }
 
@@ -512,22 +501,18 @@ impl<'b> Session<'b> {
 
     /// Queues the next in-flight PUBLISH of a resend sweep.
     fn next_resend(&mut self) {
-        let Some(mut at) = self.resend.take() else {
+        let Some(at) = self.resend.take() else {
             return;
         };
-        while let Some(len) = self.record_len(at) {
-            match self.tx.get_mut(at) {
-                Some(first) if *first != SUBSCRIPTION_TAG => {
-                    // Re-delivery of a QoS 1 PUBLISH: DUP=1, same packet identifier
-                    // [MQTT-3.3.1-1], [MQTT-4.4.0-1].
-                    *first |= DUP;
-                    self.resend = Some(at + len);
-                    self.out_start = at;
-                    self.out_end = at + len;
-                    return;
-                }
-                _ => at += len,
-            }
+        if let Some(len) = self.record_len(at)
+            && let Some(first) = self.tx.get_mut(at)
+        {
+            // Re-delivery of a QoS 1 PUBLISH: DUP=1, same packet identifier [MQTT-3.3.1-1],
+            // [MQTT-4.4.0-1].
+            *first |= DUP;
+            self.resend = Some(at + len);
+            self.out_start = at;
+            self.out_end = at + len;
         }
     }
 
@@ -563,9 +548,9 @@ impl<'b> Session<'b> {
 
     /// Whether `needed` more bytes fit after the store.
     fn check_space(&self, needed: usize) -> Result<(), Error> {
-        if needed > self.tx.len().saturating_sub(self.subscription_bytes()) {
+        if needed > self.records {
             Err(Error::BufferTooSmall { needed })
-        } else if needed > self.tx.len().saturating_sub(self.store_len) {
+        } else if needed > self.records.saturating_sub(self.store_len) {
             Err(Error::InFlightFull)
         } else {
             Ok(())
@@ -671,10 +656,10 @@ impl<'b> Session<'b> {
         write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> Result<Option<PacketId>, Error> {
         let topic = TopicName::new(topic)?;
-        let area = self.begin_publish(topic, qos, len)?;
+        let (offset, area) = self.begin_publish(topic, qos, len)?;
         let area_len = area.len();
         match write(area) {
-            Some(n) if n <= area_len => self.commit_publish(topic, qos, retain, n),
+            Some(n) if n <= area_len => self.commit_publish(topic, qos, retain, offset, n),
             _ => Err(self.no_room_for_payload(topic, qos, area_len)),
         }
     }
@@ -687,15 +672,16 @@ impl<'b> Session<'b> {
             .unwrap_or(Error::InFlightFull)
     }
 
-    /// Reserves room for a PUBLISH and returns the payload area.
+    /// Reserves room for a PUBLISH and returns the payload area and its offset from the end of
+    /// the store.
     fn begin_publish(
         &mut self,
         topic: TopicName<'_>,
         qos: QoS,
         len: Option<usize>,
-    ) -> Result<&mut [u8], Error> {
+    ) -> Result<(usize, &mut [u8]), Error> {
         self.check_publish(qos)?;
-        let free = self.tx.len().saturating_sub(self.store_len);
+        let free = self.records.saturating_sub(self.store_len);
         let (offset, area) = match len {
             Some(n) => {
                 let offset = payload_offset(topic, qos, n);
@@ -708,25 +694,28 @@ impl<'b> Session<'b> {
                 (offset, free.saturating_sub(offset))
             }
         };
-        self.publish_offset = offset;
         let start = self.store_len + offset;
-        self.tx
+        let area = self
+            .tx
             .get_mut(start..start + area)
-            .ok_or(Error::InFlightFull)
+            .ok_or(Error::InFlightFull)?;
+        Ok((offset, area))
     }
 
-    /// Writes the header in front of the payload that `begin_publish` placed and queues it.
+    /// Writes the header in front of the payload that `begin_publish` placed `offset` bytes
+    /// after the store, and queues it.
     fn commit_publish(
         &mut self,
         topic: TopicName<'_>,
         qos: QoS,
         retain: bool,
+        offset: usize,
         payload_len: usize,
     ) -> Result<Option<PacketId>, Error> {
         let packet_id = self.publish_id(qos);
         let remaining = publish_remaining(topic, qos, payload_len);
         let len = packet::publish_header_len(remaining) + remaining;
-        let payload_start = self.store_len + self.publish_offset;
+        let payload_start = self.store_len + offset;
         // The header goes right in front of the payload; it is never longer than the reserved
         // space, because the reservation was sized for a payload at least this long.
         let start = (payload_start + payload_len)
@@ -800,69 +789,73 @@ impl<'b> Session<'b> {
     /// Queues SUBSCRIBE or UNSUBSCRIBE for `filters`, or returns `None` when there are none.
     pub(crate) fn request(&mut self, filters: Filters<'_>) -> Result<Option<PacketId>, Error> {
         self.ensure_ready_to_send()?;
-        let subscribe = !matches!(filters, Filters::Unsubscribe(_));
+        // Check every filter and size the packet and the records it adds before changing
+        // anything.
         let (mut count, mut remaining, mut record_bytes) = (0, 2, 0);
-        while let Some((filter, qos)) = filters.get(count, self.store()) {
+        while let Some((filter, qos)) = filters.get(count) {
             crate::topic::check_filter(filter)?;
-            if qos == QoS::ExactlyOnce as u8 {
+            if qos == Some(QoS::ExactlyOnce) {
                 return Err(Error::UnsupportedQoS);
             }
-            remaining += 2 + filter.len() + usize::from(subscribe);
-            if matches!(filters, Filters::Subscribe(_))
-                && self.find_subscription_record(filter).is_none()
-            {
-                record_bytes += SUBSCRIPTION_HEADER + filter.len();
+            remaining += 2 + filter.len() + usize::from(qos.is_some());
+            if qos.is_some() && self.find_subscription(filter).is_none() {
+                record_bytes += RECORD_OVERHEAD + filter.len();
             }
             count += 1;
+        }
+        if let Filters::Recorded = filters {
+            let mut records = Subscriptions(self.records());
+            while records.next_record().is_some() {
+                count += 1;
+            }
+            remaining += self.tx.len() - self.records;
         }
         if count == 0 {
             return Ok(None);
         }
         let slot = self.free_request_slot()?;
         self.check_space(record_bytes + packet::publish_header_len(remaining) + remaining)?;
-        match filters {
-            Filters::Subscribe(list) => {
-                for &(filter, qos) in list {
-                    self.record_subscription(filter, qos);
-                }
-            }
-            Filters::Unsubscribe(list) => {
-                for filter in list {
-                    if let Some((at, len)) = self.find_subscription_record(filter.as_bytes()) {
-                        self.remove_record(at, len);
-                    }
-                }
-            }
-            Filters::Recorded => {}
-        }
         let packet_id = self.allocate_packet_id();
+        let (head, records) = self
+            .tx
+            .split_at_mut_checked(self.records)
+            .ok_or(Error::InFlightFull)?;
+        let scratch = head.get_mut(self.store_len..).unwrap_or_default();
+        let subscribe = !matches!(filters, Filters::Unsubscribe(_));
         let packet_type = if subscribe {
             PacketType::Subscribe
         } else {
             PacketType::Unsubscribe
         };
-        let (store, scratch) = self
-            .tx
-            .split_at_mut_checked(self.store_len)
-            .ok_or(Error::InFlightFull)?;
         let mut w = packet::Writer::new(scratch, packet_type, 0b0010, remaining)?;
         w.put_u16(packet_id.get());
+        if let Filters::Recorded = filters {
+            w.put_bytes(records);
+        }
         for i in 0..count {
-            if let Some((filter, qos)) = filters.get(i, store) {
+            if let Some((filter, qos)) = filters.get(i) {
                 w.put_binary(filter);
-                if subscribe {
-                    w.put_u8(qos);
+                if let Some(qos) = qos {
+                    w.put_u8(qos as u8);
                 }
             }
         }
         let len = w.finish();
         self.queue_output(len);
+        // The packet is queued; now the records follow it (their space was checked).
+        for i in 0..count {
+            match filters.get(i) {
+                Some((filter, Some(qos))) => self.record_subscription(filter, qos),
+                Some((filter, None)) => {
+                    if let Some((at, len)) = self.find_subscription(filter) {
+                        self.remove_subscription(at, len);
+                    }
+                }
+                None => {}
+            }
+        }
         self.requests[slot] = Some((packet_id, if subscribe { count } else { 0 }));
         Ok(Some(packet_id))
-    }
-
-    fn store(&self) -> &[u8] {
-        self.tx.get(..self.store_len).unwrap_or_default()
     }
 
     fn free_request_slot(&self) -> Result<usize, Error> {
@@ -872,13 +865,14 @@ impl<'b> Session<'b> {
             .ok_or(Error::TooManyPending)
     }
 
-    // ----- the store: subscription records and QoS 1 messages in flight ------------------------
+    // ----- the store: QoS 1 messages in flight, and the subscription records -----------------
 
-    /// The length of the record at `at`, if one starts there.
+    /// The length of the in-flight PUBLISH at `at`, if one starts there.
     fn record_len(&self, at: usize) -> Option<usize> {
         record_len(self.tx.get(..self.store_len)?, at)
     }
 
+    /// Removes the in-flight PUBLISH of `len` bytes at `at`.
     fn remove_record(&mut self, at: usize, len: usize) {
         let end = self.store_len;
         if at + len <= end {
@@ -889,76 +883,81 @@ impl<'b> Session<'b> {
         }
     }
 
-    /// The subscription filters recorded, with their QoS.
-    pub fn subscriptions(&self) -> impl Iterator<Item = (&str, QoS)> {
-        Subscriptions {
-            store: self.tx.get(..self.store_len).unwrap_or_default(),
-            at: 0,
-        }
-    }
-
-    fn subscription_bytes(&self) -> usize {
-        let mut records = Subscriptions {
-            store: self.store(),
-            at: 0,
-        };
-        let mut bytes = 0;
-        while let Some((filter, _)) = records.next_record() {
-            bytes += SUBSCRIPTION_HEADER + filter.len();
-        }
-        bytes
-    }
-
-    fn find_subscription_record(&self, filter: &[u8]) -> Option<(usize, usize)> {
-        let mut at = 0;
-        while let Some(len) = self.record_len(at) {
-            if self.tx.get(at) == Some(&SUBSCRIPTION_TAG)
-                && self.tx.get(at + SUBSCRIPTION_HEADER..at + len) == Some(filter)
-            {
-                return Some((at, len));
-            }
-            at += len;
-        }
-        None
-    }
-
-    /// Records `filter` (or updates its QoS); the space was checked by the caller.
-    fn record_subscription(&mut self, filter: &str, qos: QoS) {
-        if let Some((at, _)) = self.find_subscription_record(filter.as_bytes()) {
-            if let Some(q) = self.tx.get_mut(at + 1) {
-                *q = qos as u8;
-            }
-            return;
-        }
-        let [hi, lo] = (filter.len() as u16).to_be_bytes();
-        let start = self.store_len;
-        let Some(dst) = self
-            .tx
-            .get_mut(start..start + SUBSCRIPTION_HEADER + filter.len())
-        else {
-            return;
-        };
-        let (head, body) = dst.split_at_mut(SUBSCRIPTION_HEADER);
-        head.copy_from_slice(&[SUBSCRIPTION_TAG, qos as u8, hi, lo]);
-        body.copy_from_slice(filter.as_bytes());
-        self.store_len += SUBSCRIPTION_HEADER + filter.len();
-        self.out_start = self.store_len;
-        self.out_end = self.store_len;
-    }
-
     /// The offset and length of the in-flight PUBLISH with packet identifier `id`.
     fn find_publish(&self, id: PacketId) -> Option<(usize, usize)> {
         let store = self.tx.get(..self.store_len)?;
         let mut at = 0;
         while let Some(len) = record_len(store, at) {
-            if store.get(at) != Some(&SUBSCRIPTION_TAG)
-                && stored_publish_id(store.get(at..at + len)?) == Some(id.get())
-            {
+            if stored_publish_id(store.get(at..at + len)?) == Some(id.get()) {
                 return Some((at, len));
             }
             at += len;
         }
         None
+    }
+
+    /// The subscription filters recorded, with their QoS.
+    pub fn subscriptions(&self) -> impl Iterator<Item = (&str, QoS)> {
+        Subscriptions(self.records())
+    }
+
+    /// The subscription records: each filter as in a SUBSCRIBE payload, length, bytes, QoS.
+    fn records(&self) -> &[u8] {
+        self.tx.get(self.records..).unwrap_or_default()
+    }
+
+    /// The offset and length of the record of `filter`.
+    fn find_subscription(&self, filter: &[u8]) -> Option<(usize, usize)> {
+        let mut records = Subscriptions(self.records());
+        let mut at = self.records;
+        while let Some((recorded, _)) = records.next_record() {
+            let len = RECORD_OVERHEAD + recorded.len();
+            if recorded == filter {
+                return Some((at, len));
+            }
+            at += len;
+        }
+        None
+    }
+
+    /// Records `filter` after the others (or updates its QoS); the space was checked by the
+    /// caller.
+    fn record_subscription(&mut self, filter: &[u8], qos: QoS) {
+        if let Some((at, len)) = self.find_subscription(filter) {
+            if let Some(q) = self.tx.get_mut(at + len - 1) {
+                *q = qos as u8;
+            }
+            return;
+        }
+        let len = RECORD_OVERHEAD + filter.len();
+        let (end, records) = (self.tx.len(), self.records);
+        let Some(start) = records.checked_sub(len) else {
+            return;
+        };
+        // Move the records down, keeping their order, and put this one last.
+        shift_left(self.tx, records, start, end - records);
+        if let Some((length, rest)) = self
+            .tx
+            .get_mut(end - len..)
+            .and_then(|r| r.split_first_chunk_mut::<2>())
+            && let Some((bytes, last)) = rest.split_at_mut_checked(filter.len())
+        {
+            *length = (filter.len() as u16).to_be_bytes();
+            bytes.copy_from_slice(filter);
+            if let Some(q) = last.first_mut() {
+                *q = qos as u8;
+            }
+            self.records = start;
+        }
+    }
+
+    /// Removes the record of `len` bytes at `at`: the records before it move up.
+    fn remove_subscription(&mut self, at: usize, len: usize) {
+        if let Some(region) = self.tx.get_mut(self.records..at + len) {
+            let before = region.len() - len;
+            region.copy_within(..before, len);
+            self.records += len;
+        }
     }
 
     // ----- receiving ---------------------------------------------------------------------------
@@ -1198,7 +1197,7 @@ impl<'b> Session<'b> {
                     qos,
                     retain,
                     dup,
-                    store: self.store(),
+                    records: self.records(),
                 })
             }
             Ready::Published(id) => Event::Published(id),
@@ -1319,19 +1318,11 @@ fn shift_left(buf: &mut [u8], from: usize, to: usize, count: usize) {
     }
 }
 
-/// The length of the record at `at` in `store`, if a whole one starts there.
+/// The length of the stored PUBLISH at `at` in `store`, if a whole one starts there.
 fn record_len(store: &[u8], at: usize) -> Option<usize> {
     let rest = store.get(at..)?;
-    let len = match *rest.first()? {
-        SUBSCRIPTION_TAG => {
-            let &[_, _, hi, lo] = rest.first_chunk::<SUBSCRIPTION_HEADER>()?;
-            SUBSCRIPTION_HEADER + usize::from(u16::from_be_bytes([hi, lo]))
-        }
-        _ => {
-            let (remaining, n) = packet::read_remaining_length(rest.get(1..)?).ok()??;
-            1 + n + remaining
-        }
-    };
+    let (remaining, n) = packet::read_remaining_length(rest.get(1..)?).ok()??;
+    let len = 1 + n + remaining;
     (len <= rest.len()).then_some(len)
 }
 
@@ -1343,24 +1334,18 @@ fn stored_publish_id(packet: &[u8]) -> Option<u16> {
     r.u16().ok()
 }
 
-/// Iterates the subscription records of a store.
+/// Iterates subscription records: filter and QoS, in the wire format of a SUBSCRIBE payload.
 #[derive(Clone)]
-struct Subscriptions<'s> {
-    store: &'s [u8],
-    at: usize,
-}
+struct Subscriptions<'s>(&'s [u8]);
 
 impl<'s> Subscriptions<'s> {
     /// The next subscription record: filter bytes and QoS bits.
     fn next_record(&mut self) -> Option<(&'s [u8], u8)> {
-        loop {
-            let len = record_len(self.store, self.at)?;
-            let record = self.store.get(self.at..self.at + len)?;
-            self.at += len;
-            if let [SUBSCRIPTION_TAG, qos, _, _, filter @ ..] = record {
-                return Some((filter, *qos));
-            }
-        }
+        let (len, rest) = self.0.split_first_chunk::<2>()?;
+        let (filter, rest) = rest.split_at_checked(usize::from(u16::from_be_bytes(*len)))?;
+        let (&qos, rest) = rest.split_first()?;
+        self.0 = rest;
+        Some((filter, qos))
     }
 }
 
@@ -1382,22 +1367,13 @@ pub(crate) enum Filters<'f> {
     Recorded,
 }
 
-impl<'f> Filters<'f> {
-    /// The `i`-th filter and its QoS bits (0 for UNSUBSCRIBE).
-    fn get<'a>(&self, i: usize, store: &'a [u8]) -> Option<(&'a [u8], u8)>
-    where
-        'f: 'a,
-    {
+impl Filters<'_> {
+    /// The `i`-th filter of a SUBSCRIBE or UNSUBSCRIBE list, with its QoS for a SUBSCRIBE.
+    fn get(&self, i: usize) -> Option<(&[u8], Option<QoS>)> {
         match *self {
-            Filters::Subscribe(list) => list.get(i).map(|&(f, qos)| (f.as_bytes(), qos as u8)),
-            Filters::Unsubscribe(list) => list.get(i).map(|f| (f.as_bytes(), 0)),
-            Filters::Recorded => {
-                let mut records = Subscriptions { store, at: 0 };
-                for _ in 0..i {
-                    records.next_record()?;
-                }
-                records.next_record()
-            }
+            Filters::Subscribe(list) => list.get(i).map(|&(f, qos)| (f.as_bytes(), Some(qos))),
+            Filters::Unsubscribe(list) => list.get(i).map(|f| (f.as_bytes(), None)),
+            Filters::Recorded => None,
         }
     }
 }

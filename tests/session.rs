@@ -702,6 +702,36 @@ fn resubscribe_repeats_every_recorded_filter_in_one_subscribe() {
 }
 
 #[test]
+fn a_subscription_keeps_3_bytes_plus_its_filter_of_the_tx_buffer() {
+    let (mut rx, mut tx) = ([0u8; 64], [0u8; 64]);
+    let mut s = connected(&mut rx, &mut tx);
+    s.subscribe(&[("abc", QoS::AtLeastOnce)]).unwrap();
+    sent(&mut s, at(0));
+    // 64 - (3 + 3) = 58 bytes are left for QoS 1 messages in flight: a PUBLISH to "t" is
+    // 2 (fixed header) + 3 (topic) + 2 (packet id) + payload.
+    assert_eq!(
+        s.publish("t", &[0; 52], QoS::AtLeastOnce, false),
+        Err(Error::BufferTooSmall { needed: 59 })
+    );
+    assert_eq!(
+        s.publish("t", &[0; 51], QoS::AtLeastOnce, false),
+        Ok(Some(id(2)))
+    );
+    sent(&mut s, at(0));
+    // Unsubscribing gives the 6 bytes back.
+    s.unsubscribe(&["abc"]).unwrap_err(); // the TX buffer is full of the message in flight
+    feed(&mut s, &[0x40, 2, 0, 2]);
+    assert_eq!(step(&mut s), Ok(Some(Event::Published(id(2)))));
+    s.unsubscribe(&["abc"]).unwrap();
+    sent(&mut s, at(0));
+    assert_eq!(
+        s.publish("t", &[0; 57], QoS::AtLeastOnce, false),
+        Ok(Some(id(4)))
+    );
+    assert_eq!(s.subscriptions().count(), 0);
+}
+
+#[test]
 fn unsubscribe_sends_unsubscribe_and_forgets_the_filter() {
     let (mut rx, mut tx) = ([0u8; 64], [0u8; 128]);
     let mut s = connected(&mut rx, &mut tx);
