@@ -504,7 +504,7 @@ impl<'b> Session<'b> {
         let Some(at) = self.resend.take() else {
             return;
         };
-        if let Some(len) = self.record_len(at)
+        if let Some(len) = self.stored_len(at)
             && let Some(first) = self.tx.get_mut(at)
         {
             // Re-delivery of a QoS 1 PUBLISH: DUP=1, same packet identifier [MQTT-3.3.1-1],
@@ -868,12 +868,12 @@ impl<'b> Session<'b> {
     // ----- the store: QoS 1 messages in flight, and the subscription records -----------------
 
     /// The length of the in-flight PUBLISH at `at`, if one starts there.
-    fn record_len(&self, at: usize) -> Option<usize> {
-        record_len(self.tx.get(..self.store_len)?, at)
+    fn stored_len(&self, at: usize) -> Option<usize> {
+        stored_len(self.tx.get(..self.store_len)?, at)
     }
 
     /// Removes the in-flight PUBLISH of `len` bytes at `at`.
-    fn remove_record(&mut self, at: usize, len: usize) {
+    fn remove_stored(&mut self, at: usize, len: usize) {
         let end = self.store_len;
         if at + len <= end {
             shift_left(self.tx, at + len, at, end - at - len);
@@ -887,7 +887,7 @@ impl<'b> Session<'b> {
     fn find_publish(&self, id: PacketId) -> Option<(usize, usize)> {
         let store = self.tx.get(..self.store_len)?;
         let mut at = 0;
-        while let Some(len) = record_len(store, at) {
+        while let Some(len) = stored_len(store, at) {
             if stored_publish_id(store.get(at..at + len)?) == Some(id.get()) {
                 return Some((at, len));
             }
@@ -1071,7 +1071,7 @@ impl<'b> Session<'b> {
                 let (at, len) = self
                     .find_publish(id)
                     .ok_or_else(|| unknown_id(PacketType::PubAck, id))?;
-                self.remove_record(at, len);
+                self.remove_stored(at, len);
                 self.in_flight = self.in_flight.saturating_sub(1);
                 Ready::Published(id)
             }
@@ -1319,7 +1319,7 @@ fn shift_left(buf: &mut [u8], from: usize, to: usize, count: usize) {
 }
 
 /// The length of the stored PUBLISH at `at` in `store`, if a whole one starts there.
-fn record_len(store: &[u8], at: usize) -> Option<usize> {
+fn stored_len(store: &[u8], at: usize) -> Option<usize> {
     let rest = store.get(at..)?;
     let (remaining, n) = packet::read_remaining_length(rest.get(1..)?).ok()??;
     let len = 1 + n + remaining;
