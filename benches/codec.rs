@@ -11,8 +11,9 @@
 //! every decoder to accept them, so all rows measure the same work. Decoders that consume a
 //! `BytesMut` get a fresh copy from `iter_batched` setup, which criterion does not time.
 //! `memcpy` of the payload is the physical limit for encoding a PUBLISH. For decoding the
-//! packets that carry strings, `floor` is the limit for any decoder without `unsafe`: it only
-//! finds the strings and checks their UTF-8 with `core::str::from_utf8` (see [`floor`]).
+//! packets that carry strings, `floor` is the limit for a decoder without `unsafe` that returns
+//! `&str`: it only finds the strings and checks their UTF-8 with `core::str::from_utf8` (see
+//! [`floor`]).
 //!
 //! `cargo bench --bench codec`, then `python3 benches/report.py` prints the tables of
 //! `benches/RESULTS.md` from criterion's estimates.
@@ -566,9 +567,10 @@ fn matching(c: &mut Criterion) {
     }
 }
 
-/// The least work any decoder written without `unsafe` must do for a packet that carries
-/// strings: find each string and check that it is UTF-8 [MQTT-1.5.3-1] with
-/// `core::str::from_utf8`, the only safe way from bytes to a `&str`, and return the fields.
+/// The least work a decoder without `unsafe` must do for a packet that carries strings when it
+/// returns them as `&str` (picomqtt and mqttrs do): find each string, check that it is UTF-8
+/// [MQTT-1.5.3-1] with `core::str::from_utf8`, the only safe way from bytes to a `&str`, and
+/// return the fields.
 /// It skips every other check a decoder owes (flags, QoS, U+0000, wildcards, trailing bytes),
 /// so it is a lower bound for the `decode` rows, not a decoder.
 mod floor {

@@ -47,8 +47,8 @@ def codec_table(results, kind):
     if not groups:
         return
     peers = [p for p in PEERS if any(p in results[g] for g in groups)]
-    # The physical limits: a memcpy of the payload for encoding, and for decoding the least a
-    # decoder without `unsafe` must do (find the strings, check their UTF-8).
+    # The limits: a memcpy of the payload for encoding, and for decoding the least a decoder
+    # without `unsafe` that returns `&str` must do (find the strings, check their UTF-8).
     extra = ["memcpy payload"] if kind == "encode" else ["floor"]
     header = ["packet", "**picomqtt**"] + peers + extra + ["fastest peer ÷ picomqtt"]
     rows = []
