@@ -1,13 +1,14 @@
 //! The broker is the attacker: after a normal CONNECT/CONNACK, the input is what the broker
-//! sends, cut into reads of sizes the input also picks, interleaved with publishes and
-//! subscribes. Nothing may panic, the session must never emit a packet the codec rejects, and
-//! after a fatal error it must stay disconnected.
+//! sends, cut into reads of sizes the input also picks, interleaved with publishes,
+//! subscribes (to filters the input also picks), resubscribes and reconnects. Nothing may panic,
+//! the session must never emit a packet the codec rejects, its subscription records must stay
+//! valid filters, and after a fatal error it must stay disconnected.
 #![no_main]
 
 use embassy_time::Instant;
 use libfuzzer_sys::fuzz_target;
 use picomqtt::packet::{Decoded, decode};
-use picomqtt::{ConnectOptions, QoS, Session};
+use picomqtt::{ConnectOptions, QoS, Session, TopicFilter};
 
 /// Sends everything queued, checking that it is a stream of valid packets.
 fn drain(session: &mut Session<'_>) {
@@ -48,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     let mut ever_failed = false;
     while let Some((&op, rest)) = input.split_first() {
         input = rest;
-        match op % 8 {
+        match op % 12 {
             0 => {
                 let _ =
                     session.publish("t/a", &input[..input.len().min(9)], QoS::AtLeastOnce, true);
@@ -62,6 +63,30 @@ fuzz_target!(|data: &[u8]| {
             3 => {
                 let _ = session.handle_timeout(Instant::from_ticks(u64::from(op) << 40));
             }
+            4 => {
+                let _ = session.resubscribe();
+            }
+            5 => {
+                // A filter of up to 15 bytes from the input, made of level characters, `/`, `+`
+                // and `#`: the session refuses the misplaced wildcards.
+                let n = usize::from(op / 16).min(input.len());
+                let filter: String = input[..n]
+                    .iter()
+                    .map(|b| ['a', 'b', '/', '+', '#'][usize::from(*b) % 5])
+                    .collect();
+                input = &input[n..];
+                let _ = session.subscribe(&[(filter.as_str(), QoS::AtLeastOnce)]);
+            }
+            6 => {
+                // The connection drops and comes back, continuing the session or not; the
+                // broker's CONNACK arrives among the later bytes, or never.
+                session.close();
+                let options = ConnectOptions {
+                    clean_session: op & 0x10 != 0,
+                    ..ConnectOptions::new("fuzz")
+                };
+                let _ = session.connect(&options, Instant::from_ticks(0));
+            }
             _ => {
                 // The broker sends up to `op / 8` bytes.
                 let buf = session.receive_buffer();
@@ -72,6 +97,12 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         drain(&mut session);
+        for (filter, _) in session.subscriptions() {
+            assert!(
+                TopicFilter::new(filter).is_ok(),
+                "invalid record {filter:?}"
+            );
+        }
         for _ in 0..64 {
             match session.process() {
                 Ok(true) => {
