@@ -226,16 +226,7 @@ mod tests {
     #[test]
     fn remaining_length_boundaries_of_section_2_2_3() {
         // Table 2.4: the smallest and largest value of each encoded size.
-        let cases: &[(usize, &[u8])] = &[
-            (0, &[0x00]),
-            (127, &[0x7F]),
-            (128, &[0x80, 0x01]),
-            (16_383, &[0xFF, 0x7F]),
-            (16_384, &[0x80, 0x80, 0x01]),
-            (2_097_151, &[0xFF, 0xFF, 0x7F]),
-            (2_097_152, &[0x80, 0x80, 0x80, 0x01]),
-            (268_435_455, &[0xFF, 0xFF, 0xFF, 0x7F]),
-        ];
+        let cases: &[(usize, &[u8])] = &include!("table_2_4.in");
         for &(value, bytes) in cases {
             assert_eq!(
                 read_remaining_length(bytes),

@@ -542,16 +542,7 @@ async fn publishes_and_decodes_json_payloads() {
 async fn decodes_every_remaining_length_boundary_of_table_2_4() {
     use picomqtt::packet::{self, DecodeError, Decoded, Packet};
     // The smallest and largest value of each encoded size, on a 32-bit `usize`.
-    let table: [(usize, &[u8]); 8] = [
-        (0, &[0x00]),
-        (127, &[0x7F]),
-        (128, &[0x80, 0x01]),
-        (16_383, &[0xFF, 0x7F]),
-        (16_384, &[0x80, 0x80, 0x01]),
-        (2_097_151, &[0xFF, 0xFF, 0x7F]),
-        (2_097_152, &[0x80, 0x80, 0x80, 0x01]),
-        (268_435_455, &[0xFF, 0xFF, 0xFF, 0x7F]),
-    ];
+    let table: [(usize, &[u8]); 8] = include!("../../../src/packet/table_2_4.in");
     for (value, length) in table {
         // A PINGREQ fixed header claiming `value` bytes of body, none of them here yet.
         let mut header = [0xC0, 0, 0, 0, 0];
