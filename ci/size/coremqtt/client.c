@@ -32,6 +32,18 @@ static void on_event(MQTTContext_t *ctx, MQTTPacketInfo_t *packet, MQTTDeseriali
     }
 }
 
+static MQTTPublishInfo_t message(MQTTQoS_t qos, bool retain, const char *topic,
+                                 uint16_t topic_len, const void *payload, size_t payload_len) {
+    MQTTPublishInfo_t info = { 0 };
+    info.qos = qos;
+    info.retain = retain;
+    info.pTopicName = topic;
+    info.topicNameLength = topic_len;
+    info.pPayload = payload;
+    info.payloadLength = payload_len;
+    return info;
+}
+
 int main(void) {
     static MQTTContext_t ctx;
     static uint8_t buffer[1024];
@@ -47,13 +59,7 @@ int main(void) {
         connect.keepAliveSeconds = 60;
         connect.pClientIdentifier = "dev";
         connect.clientIdentifierLength = 3;
-        MQTTPublishInfo_t will = { 0 };
-        will.qos = MQTTQoS1;
-        will.retain = true;
-        will.pTopicName = "dev/status";
-        will.topicNameLength = 10;
-        will.pPayload = "offline";
-        will.payloadLength = 7;
+        MQTTPublishInfo_t will = message(MQTTQoS1, true, "dev/status", 10, "offline", 7);
         bool present = false;
         if (MQTT_Connect(&ctx, &connect, &will, 10000, &present) != MQTTSuccess) continue;
         if (present) {
@@ -71,20 +77,11 @@ int main(void) {
             (void)MQTT_Subscribe(&ctx, subs, 1, MQTT_GetPacketId(&ctx));
         }
         (void)MQTT_Subscribe(&ctx, subs, 1, MQTT_GetPacketId(&ctx));
-        MQTTPublishInfo_t status = { 0 };
-        status.qos = MQTTQoS1;
-        status.retain = true;
-        status.pTopicName = "dev/status";
-        status.topicNameLength = 10;
-        status.pPayload = "online";
-        status.payloadLength = 6;
+        MQTTPublishInfo_t status = message(MQTTQoS1, true, "dev/status", 10, "online", 6);
         uint16_t id = MQTT_GetPacketId(&ctx);
         if (MQTT_Publish(&ctx, &status, id) == MQTTSuccess) keep_copy(id, &status);
-        MQTTPublishInfo_t telemetry = { 0 };
-        telemetry.pTopicName = "dev/telemetry";
-        telemetry.topicNameLength = 13;
-        telemetry.pPayload = (const void *)(uintptr_t)opaque_word;
-        telemetry.payloadLength = 2;
+        MQTTPublishInfo_t telemetry =
+            message(MQTTQoS0, false, "dev/telemetry", 13, (const void *)(uintptr_t)opaque_word, 2);
         (void)MQTT_Publish(&ctx, &telemetry, 0);
         while (MQTT_ProcessLoop(&ctx, 1000) == MQTTSuccess) {}
     }
