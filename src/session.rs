@@ -1177,10 +1177,7 @@ impl<'b> Session<'b> {
         let skipped = self.rx_skip.min(self.rx_end - self.rx_start);
         self.rx_start += skipped;
         self.rx_skip -= skipped;
-        Err(Error::PacketTooLarge {
-            packet_type: header.packet_type,
-            len,
-        })
+        Err(Error::PacketTooLarge { len })
     }
 
     /// The event that [`Session::process`] found, borrowing the RX buffer.
