@@ -191,6 +191,86 @@ async fn no_connack_within_the_response_timeout_is_conn_ack_timeout() {
     .await;
 }
 
+/// A transport that takes `budget` bytes, then stops: its writes (or, with `stall_flush`, its
+/// flushes) never complete, like a TCP socket whose send buffer is full towards a dead peer.
+struct Stalling {
+    inner: Pipe,
+    budget: usize,
+    stall_flush: bool,
+}
+
+impl embedded_io_async::ErrorType for Stalling {
+    type Error = std::io::Error;
+}
+
+impl embedded_io_async::Read for Stalling {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.inner.read(buf).await
+    }
+}
+
+impl embedded_io_async::Write for Stalling {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        if self.budget == 0 && !self.stall_flush {
+            std::future::pending::<()>().await;
+        }
+        let n = self.inner.write(buf).await?;
+        self.budget = self.budget.saturating_sub(n);
+        Ok(n)
+    }
+
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        if self.budget == 0 && self.stall_flush {
+            std::future::pending::<()>().await;
+        }
+        self.inner.flush().await
+    }
+}
+
+#[tokio::test]
+async fn a_transport_that_takes_no_bytes_for_the_response_timeout_is_a_dead_connection() {
+    for stall_flush in [false, true] {
+        let (pipe, mut broker) = pipe(usize::MAX);
+        // CONNECT goes through; what comes after it does not.
+        let budget = CONNECT_C1.len() + usize::from(stall_flush) * 4;
+        let transport = Stalling {
+            inner: pipe,
+            budget,
+            stall_flush,
+        };
+        let (mut rx, mut tx) = ([0u8; 64], [0u8; 64]);
+        let mut session = Session::new(&mut rx, &mut tx);
+        let options = ConnectOptions {
+            response_timeout: Duration::from_millis(200),
+            ..ConnectOptions::new("c1")
+        };
+        run(
+            async {
+                let mut client = Client::connect(&mut session, transport, &options)
+                    .await
+                    .unwrap();
+                let started = std::time::Instant::now();
+                let result = client.publish("t", b"!", QoS::AtMostOnce, false).await;
+                assert_eq!(result, Err(Error::KeepAliveTimeout), "flush: {stall_flush}");
+                let elapsed = started.elapsed();
+                assert!(elapsed >= StdDuration::from_millis(200), "{elapsed:?}");
+                assert!(elapsed < StdDuration::from_secs(5), "{elapsed:?}");
+                assert!(!client.is_connected());
+            },
+            async {
+                broker.expect(&CONNECT_C1).await;
+                broker.send(&CONNACK).await;
+                if stall_flush {
+                    // The PUBLISH is written; the flush after it never ends.
+                    broker.expect(&[0x30, 4, 0, 1, b't', b'!']).await;
+                }
+                assert!(broker.sees_closed().await, "flush: {stall_flush}");
+            },
+        )
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn idle_connection_sends_pingreq_and_reports_a_dead_broker() {
     let (transport, mut broker) = pipe(usize::MAX);
