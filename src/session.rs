@@ -960,7 +960,8 @@ impl<'b> Session<'b> {
     fn remove_subscription(&mut self, at: usize, len: usize) {
         if let Some(region) = self.tx.get_mut(self.records..at + len) {
             let before = region.len() - len;
-            region.copy_within(..before, len);
+            // A `Range` for the same reason as in `shift_left`.
+            region.copy_within(0..before, len);
             self.records += len;
         }
     }
@@ -1316,7 +1317,9 @@ fn shift_left(buf: &mut [u8], from: usize, to: usize, count: usize) {
         .get_mut(to..)
         .and_then(|r| r.get_mut(..distance + count))
     {
-        region.copy_within(distance.., 0);
+        // A `Range`, not `distance..`: other range types go through `into_slice_range`, which
+        // costs 72 B of flash for its overflow checks.
+        region.copy_within(distance..region.len(), 0);
     }
 }
 
