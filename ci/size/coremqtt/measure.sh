@@ -2,7 +2,7 @@
 # FreeRTOS coreMQTT v1.2.0 (MQTT 3.1.1) measured the way `../measure.py` measures picomqtt: a
 # complete client (client.c, the same program as ../src/bin/client.rs) minus a baseline with the
 # same startup, clock, transport and mem routines (empty.c), flash = vector table + .text +
-# .rodata + .data. Needs `apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi`, curl and
+# .rodata + .data, each less the mem routines it links. Needs `apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi`, curl and
 # crates.io: the sources come from the core-mqtt-sys 0.1.0 crate, which carries coreMQTT v1.2.0,
 # checked against the checksum in the crates.io index. Nothing of coreMQTT is kept in this repo.
 set -eu
@@ -26,6 +26,13 @@ flash() {
   arm-none-eabi-size -A "$1" |
     awk '$1 ~ /^\.(vector_table|text|rodata|data)$/ { s += $2 } END { print s }'
 }
+# Less the mem routines each program links, as ../measure.py does: every firmware has them, and
+# the two programs need not link the same ones.
+mem() {
+  arm-none-eabi-nm -S --radix=d "$1" |
+    awk '$3 ~ /^[tT]$/ && $4 ~ /^(memcpy|memmove|memset|memcmp|bcmp|__aeabi_mem[a-z0-9]*)$/ {
+      s += $2 } END { print s + 0 }'
+}
 LIB="$SRC/core_mqtt.c $SRC/core_mqtt_state.c $SRC/core_mqtt_serializer.c"
 # __FILE__ (in assert messages) without the download path, so sizes do not depend on it.
 INC="-fmacro-prefix-map=$SRC/= -I$WORK/config -I$SRC/include -I$SRC/interface -I."
@@ -38,8 +45,8 @@ for cpu in cortex-m0plus cortex-m4; do
       arm-none-eabi-gcc $CFLAGS client.c $LIB $LINK -o "$WORK/client.elf"
       # shellcheck disable=SC2086
       arm-none-eabi-gcc $CFLAGS empty.c $LINK -o "$WORK/empty.elf"
-      c=$(flash "$WORK/client.elf")
-      e=$(flash "$WORK/empty.elf")
+      c=$(($(flash "$WORK/client.elf") - $(mem "$WORK/client.elf")))
+      e=$(($(flash "$WORK/empty.elf") - $(mem "$WORK/empty.elf")))
       echo "$cpu ${ndebug:-asserts} ${lto:-no-lto}: client $c B, empty $e B, coreMQTT $((c - e)) B"
     done
   done
