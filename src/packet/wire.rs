@@ -22,17 +22,17 @@ pub(crate) fn read_remaining_length(buf: &[u8]) -> Result<Option<(usize, usize)>
     Err(DecodeError::InvalidRemainingLength)
 }
 
-/// The number of bytes the remaining length `len` takes on the wire.
+/// The number of bytes the remaining length `len` takes on the wire (4 for anything larger).
+///
+/// A loop out of line rather than three comparisons inlined at each of its callers: 56 B less
+/// flash for the complete client (`ci/size/measure.py`).
+#[inline(never)]
 pub(crate) const fn remaining_length_len(len: usize) -> usize {
-    if len < 128 {
-        1
-    } else if len < 16_384 {
-        2
-    } else if len < 2_097_152 {
-        3
-    } else {
-        4
+    let mut n = 1;
+    while n < 4 && len >> (7 * n) != 0 {
+        n += 1;
     }
+    n
 }
 
 /// The length of the fixed header of a packet whose remaining length is `remaining`.
@@ -239,6 +239,10 @@ mod tests {
             let mut w = Writer::new(&mut buf, PacketType::Publish, 0, value).unwrap();
             assert_eq!(w.finish(), buf.len());
             assert_eq!(&buf[1..1 + bytes.len()], bytes, "{value}");
+        }
+        // Past the largest remaining length (refused by every caller), still 4, never more.
+        for value in [MAX_REMAINING_LENGTH + 1, u32::MAX as usize, usize::MAX] {
+            assert_eq!(remaining_length_len(value), 4, "{value}");
         }
     }
 
