@@ -75,7 +75,8 @@
 //!   encoded size, kept for resending after a reconnect) and the packet being sent now, and at
 //!   its end the topic filters you subscribed to (3 bytes + filter each). When a QoS 1 message
 //!   does not fit beside the ones in flight, publishing returns [`Error::InFlightFull`]; a
-//!   packet larger than the buffer minus the filters gives [`Error::BufferTooSmall`].
+//!   packet larger than the buffer minus the filters gives [`Error::BufferTooSmall`]. A TX
+//!   buffer is used up to 268,435,460 bytes, the largest packet MQTT can encode.
 
 use embassy_time::{Duration, Instant};
 
@@ -321,6 +322,13 @@ impl<'b> Session<'b> {
     ///
     /// See the [module documentation](self#memory) for how to size them.
     pub fn new(rx: &'b mut [u8], tx: &'b mut [u8]) -> Self {
+        // No packet is larger than this, and so every packet that passes `check_space` has a
+        // remaining length MQTT can encode: the encoders need not check it again.
+        let max = 5 + packet::MAX_REMAINING_LENGTH;
+        let tx = match tx.len() > max {
+            true => tx.get_mut(..max).unwrap_or_default(),
+            false => tx,
+        };
         let records = tx.len();
         Session {
             rx,
@@ -830,7 +838,8 @@ impl<'b> Session<'b> {
         } else {
             PacketType::Unsubscribe
         };
-        let mut w = packet::Writer::new(scratch, packet_type, 0b0010, remaining)?;
+        // `check_space` made room for the whole packet.
+        let mut w = packet::Writer::head(scratch, packet_type, 0b0010, remaining);
         w.put_u16(packet_id.get());
         if let Filters::Recorded = filters {
             w.put_bytes(records);

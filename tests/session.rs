@@ -914,3 +914,27 @@ fn publish_json_serialises_into_the_tx_buffer_behind_the_header() {
     ));
     assert_eq!(s.transmit_data(), None);
 }
+
+#[test]
+fn a_tx_buffer_larger_than_any_packet_never_lets_through_a_remaining_length_mqtt_cannot_encode() {
+    // Pages are only touched where written, so these large buffers cost little.
+    let max = picomqtt::packet::MAX_REMAINING_LENGTH;
+    let (mut rx, mut tx) = (vec![0u8; 64], vec![0u8; max + 1024]);
+    let mut s = connected(&mut rx, &mut tx);
+    // Topic "t" and a QoS 0 payload that make the remaining length one more than MQTT allows.
+    let payload = vec![0u8; max - 2];
+    assert_eq!(
+        s.publish("t", &payload, QoS::AtMostOnce, false),
+        Err(Error::BufferTooSmall { needed: max + 6 })
+    );
+    // One byte less is the largest packet there is, and it is sent.
+    assert_eq!(
+        s.publish("t", &payload[1..], QoS::AtMostOnce, false),
+        Ok(None)
+    );
+    let data = s.transmit_data().unwrap();
+    assert_eq!(
+        (data.len(), &data[..5]),
+        (max + 5, &[0x30, 0xFF, 0xFF, 0xFF, 0x7F][..])
+    );
+}
