@@ -306,7 +306,7 @@ pub struct Session<'b> {
 
     state: State,
     session_present: bool,
-    next_packet_id: u16,
+    last_packet_id: u16,
     /// SUBSCRIBE (with its number of filters) and UNSUBSCRIBE (0) waiting for their answer.
     requests: [Option<(PacketId, usize)>; MAX_PENDING_REQUESTS],
     in_flight: usize,
@@ -346,12 +346,12 @@ impl<'b> Session<'b> {
             unflushed: false,
             state: State::Idle,
             session_present: false,
-            next_packet_id: 1,
+            last_packet_id: 0,
             requests: [None; MAX_PENDING_REQUESTS],
             in_flight: 0,
             max_in_flight: usize::MAX,
             keep_alive: Duration::from_ticks(0),
-            response_timeout: Duration::from_secs(10),
+            response_timeout: Duration::from_ticks(0),
             last_sent: Instant::from_ticks(0),
             ping_deadline: None,
         }
@@ -380,7 +380,8 @@ impl<'b> Session<'b> {
         self.in_flight
     }
 
-    /// The response timeout of the current connection.
+    /// The response timeout of the current connection, from its [`ConnectOptions`]; zero
+    /// before the first [`Session::connect`].
     pub fn response_timeout(&self) -> Duration {
         self.response_timeout
     }
@@ -577,9 +578,9 @@ impl<'b> Session<'b> {
         // Skip identifiers still in use [MQTT-2.3.1-2]. Far fewer than 65,535 can be in use,
         // so this ends after a few steps.
         for _ in 0..=u16::MAX {
-            let candidate = PacketId::new(self.next_packet_id);
-            self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
-            if let Some(id) = candidate
+            // The last identifier given out is kept; 0 is never one [MQTT-2.3.1-1].
+            self.last_packet_id = self.last_packet_id.wrapping_add(1);
+            if let Some(id) = PacketId::new(self.last_packet_id)
                 && !self.packet_id_in_use(id)
             {
                 return id;
