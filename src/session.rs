@@ -516,7 +516,7 @@ impl<'b> Session<'b> {
         let Some(at) = self.resend.take() else {
             return;
         };
-        if let Some(len) = self.stored_len(at)
+        if let Some((len, _)) = self.stored(at)
             && let Some(first) = self.tx.get_mut(at)
         {
             // Re-delivery of a QoS 1 PUBLISH: DUP=1, same packet identifier [MQTT-3.3.1-1],
@@ -881,8 +881,8 @@ impl<'b> Session<'b> {
     // ----- the store: QoS 1 messages in flight, and the subscription records -----------------
 
     /// The length of the in-flight PUBLISH at `at`, if one starts there.
-    fn stored_len(&self, at: usize) -> Option<usize> {
-        stored_len(self.tx.get(..self.store_len)?, at)
+    fn stored(&self, at: usize) -> Option<(usize, u16)> {
+        stored(self.tx.get(..self.store_len)?, at)
     }
 
     /// Removes the in-flight PUBLISH of `len` bytes at `at`.
@@ -900,8 +900,8 @@ impl<'b> Session<'b> {
     fn find_publish(&self, id: PacketId) -> Option<(usize, usize)> {
         let store = self.tx.get(..self.store_len)?;
         let mut at = 0;
-        while let Some(len) = stored_len(store, at) {
-            if stored_publish_id(store.get(at..at + len)?) == Some(id.get()) {
+        while let Some((len, stored_id)) = stored(store, at) {
+            if stored_id == id.get() {
                 return Some((at, len));
             }
             at += len;
@@ -1333,20 +1333,17 @@ fn shift_left(buf: &mut [u8], from: usize, to: usize, count: usize) {
     }
 }
 
-/// The length of the stored PUBLISH at `at` in `store`, if a whole one starts there.
-fn stored_len(store: &[u8], at: usize) -> Option<usize> {
+/// The length and packet identifier of the stored QoS 1 PUBLISH at `at` in `store`, if a whole
+/// one starts there.
+fn stored(store: &[u8], at: usize) -> Option<(usize, u16)> {
     let rest = store.get(at..)?;
     let (remaining, n) = packet::read_remaining_length(rest.get(1..)?).ok()??;
     let len = 1 + n + remaining;
-    (len <= rest.len()).then_some(len)
-}
-
-/// The packet identifier of a stored QoS 1 PUBLISH.
-fn stored_publish_id(packet: &[u8]) -> Option<u16> {
-    let (_, n) = packet::read_remaining_length(packet.get(1..)?).ok()??;
-    let mut r = packet::Reader::new(packet.get(1 + n..)?);
-    r.binary().ok()?;
-    r.u16().ok()
+    // The variable header: the topic's length and bytes, then the packet identifier.
+    let header = rest.get(1 + n..len)?;
+    let (topic_len, header) = header.split_first_chunk::<2>()?;
+    let header = header.get(usize::from(u16::from_be_bytes(*topic_len))..)?;
+    Some((len, u16::from_be_bytes(*header.first_chunk::<2>()?)))
 }
 
 /// Iterates subscription records: filter and QoS, in the wire format of a SUBSCRIBE payload.
