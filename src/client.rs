@@ -222,7 +222,13 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// Sends DISCONNECT and closes the connection. The broker discards the will message
     /// [MQTT-3.14.4-3]; the session is kept for the next [`Client::connect`].
     pub async fn disconnect(mut self) -> Result<(), Error> {
-        let result = self.run(Goal::Request(Request::Disconnect)).await;
+        // Not a `Goal::Request`, so that programs that never disconnect do not link it.
+        let result = async {
+            self.run(Goal::Sent).await?;
+            self.session.disconnect()?;
+            self.run(Goal::Sent).await
+        }
+        .await;
         self.transport = None;
         self.session.close();
         result.map(drop)
@@ -376,7 +382,6 @@ enum Request<'r> {
     },
     /// SUBSCRIBE, UNSUBSCRIBE or a resubscription.
     Filters(Filters<'r>),
-    Disconnect,
 }
 
 impl Request<'_> {
@@ -390,7 +395,6 @@ impl Request<'_> {
                 retain,
             } => session.publish(topic, payload, qos, retain),
             Request::Filters(filters) => session.request(filters),
-            Request::Disconnect => session.disconnect().map(|()| None),
         }
     }
 }
