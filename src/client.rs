@@ -199,11 +199,11 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// Unsubscribes from `filters` and forgets them. The answer arrives as
     /// [`Event::Unsubscribed`].
     pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
-        self.run(Goal::Request(Request::Filters(Filters::Unsubscribe(
-            filters,
-        ))))
-        .await?
-        .ok_or(Error::Encode(EncodeError::NoTopicFilters))
+        self.run(Goal::Sent).await?;
+        let id = self.session.unsubscribe(filters);
+        let id = self.check(id)?;
+        self.run(Goal::Sent).await?;
+        Ok(id)
     }
 
     /// Waits for the next event from the broker, keeping the connection alive meanwhile.
@@ -380,7 +380,7 @@ enum Request<'r> {
         qos: QoS,
         retain: bool,
     },
-    /// SUBSCRIBE, UNSUBSCRIBE or a resubscription.
+    /// SUBSCRIBE or a resubscription.
     Filters(Filters<'r>),
 }
 

@@ -794,11 +794,20 @@ impl<'b> Session<'b> {
     /// Queues an UNSUBSCRIBE for `filters` and forgets them. The answer arrives as
     /// [`Event::Unsubscribed`] with the same packet identifier.
     pub fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
-        self.request(Filters::Unsubscribe(filters))?
-            .ok_or(Error::Encode(EncodeError::NoTopicFilters))
+        let id = self
+            .request(Filters::Unsubscribe(filters))?
+            .ok_or(Error::Encode(EncodeError::NoTopicFilters))?;
+        for filter in filters {
+            if let Some((at, len)) = self.find_subscription(filter.as_bytes()) {
+                self.remove_subscription(at, len);
+            }
+        }
+        Ok(id)
     }
 
-    /// Queues SUBSCRIBE or UNSUBSCRIBE for `filters`, or returns `None` when there are none.
+    /// Queues SUBSCRIBE or UNSUBSCRIBE for `filters`, or returns `None` when there are none,
+    /// and records the filters of a SUBSCRIBE. [`Session::unsubscribe`] removes its filters
+    /// itself, so that a program that never unsubscribes does not link that code.
     pub(crate) fn request(&mut self, filters: Filters<'_>) -> Result<Option<PacketId>, Error> {
         self.ensure_ready_to_send()?;
         // Check every filter and size the packet and the records it adds before changing
@@ -856,15 +865,9 @@ impl<'b> Session<'b> {
         let len = w.finish();
         self.queue_output(len);
         // The packet is queued; now the records follow it (their space was checked).
-        for i in 0..count {
-            match filters.get(i) {
-                Some((filter, Some(qos))) => self.record_subscription(filter, qos),
-                Some((filter, None)) => {
-                    if let Some((at, len)) = self.find_subscription(filter) {
-                        self.remove_subscription(at, len);
-                    }
-                }
-                None => {}
+        if let Filters::Subscribe(list) = filters {
+            for &(filter, qos) in list {
+                self.record_subscription(filter.as_bytes(), qos);
             }
         }
         self.requests[slot] = Some((packet_id, if subscribe { count } else { 0 }));
