@@ -560,12 +560,15 @@ impl<'b> Session<'b> {
 
     /// Whether `needed` more bytes fit after the store.
     fn check_space(&self, needed: usize) -> Result<(), Error> {
-        if needed > self.records {
-            Err(Error::BufferTooSmall { needed })
-        } else if needed > self.records.saturating_sub(self.store_len) {
-            Err(Error::InFlightFull)
-        } else {
+        // Every addition to the store or the records is checked here first, so the store never
+        // reaches into the records and the difference does not wrap. (`wrapping_sub` rather
+        // than `saturating_sub`, which costs 56 B inlined at the callers.)
+        if needed <= self.records.wrapping_sub(self.store_len) {
             Ok(())
+        } else if needed > self.records {
+            Err(Error::BufferTooSmall { needed })
+        } else {
+            Err(Error::InFlightFull)
         }
     }
 
