@@ -125,7 +125,9 @@ impl<'a> Reader<'a> {
 /// A writer for exactly one packet. [`Writer::new`] checks once that the whole packet fits, so
 /// the `put_*` calls that follow cannot run out of space.
 pub(crate) struct Writer<'a> {
-    rest: &'a mut [u8],
+    buf: &'a mut [u8],
+    /// Where the next byte goes.
+    at: usize,
     len: usize,
 }
 
@@ -157,7 +159,7 @@ impl<'a> Writer<'a> {
         remaining: usize,
     ) -> Self {
         let len = 1 + remaining_length_len(remaining) + remaining;
-        let mut w = Writer { rest: buf, len };
+        let mut w = Writer { buf, at: 0, len };
         w.put_u8(((packet_type as u8) << 4) | flags);
         let mut x = remaining;
         loop {
@@ -173,10 +175,10 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn put_u8(&mut self, b: u8) {
-        if let Some((dst, rest)) = core::mem::take(&mut self.rest).split_first_mut() {
+        if let Some(dst) = self.buf.get_mut(self.at) {
             *dst = b;
-            self.rest = rest;
         }
+        self.at = self.at.wrapping_add(1);
     }
 
     pub(crate) fn put_u16(&mut self, v: u16) {
@@ -184,10 +186,11 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn put_bytes(&mut self, src: &[u8]) {
-        if let Some((dst, rest)) = core::mem::take(&mut self.rest).split_at_mut_checked(src.len()) {
+        let end = self.at.wrapping_add(src.len());
+        if let Some(dst) = self.buf.get_mut(self.at..end) {
             dst.copy_from_slice(src);
-            self.rest = rest;
         }
+        self.at = end;
     }
 
     /// A two-byte length followed by the bytes. The caller has checked the length with
