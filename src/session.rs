@@ -1067,17 +1067,15 @@ impl<'b> Session<'b> {
             (State::Connected, PacketType::Publish) => {
                 // FixedHeader::parse refused QoS 3 and DUP with QoS 0.
                 let flags = header.flags;
-                let qos = QoS::from_bits((flags >> 1) & 0b11).unwrap_or(QoS::ExactlyOnce);
-                let topic_len = packet::decode_topic_name(r.binary()?)?.as_str().len();
-                let packet_id = if qos == QoS::AtMostOnce {
-                    None
-                } else {
-                    Some(r.packet_id()?)
-                };
-                match (qos, packet_id) {
-                    (QoS::AtMostOnce, _) => {}
-                    (QoS::AtLeastOnce, Some(id)) => self.queue_puback(id),
+                let qos = match (flags >> 1) & 0b11 {
+                    0 => QoS::AtMostOnce,
+                    1 => QoS::AtLeastOnce,
                     _ => return Err(ProtocolError::UnexpectedQoS2.into()),
+                };
+                let topic_len = packet::decode_topic_name(r.binary()?)?.as_str().len();
+                if qos == QoS::AtLeastOnce {
+                    let id = r.packet_id()?;
+                    self.queue_puback(id);
                 }
                 Ready::Message {
                     body: header.header_len,
