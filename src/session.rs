@@ -284,10 +284,11 @@ pub struct Session<'b> {
     /// `rx[rx_start..rx_end]` is received and not yet processed.
     rx_start: usize,
     rx_end: usize,
-    /// The size of the packet behind the current event, released by the next `process`.
+    /// The size of the packet behind the current event, released by the next `process`; 0
+    /// when there is no event.
     rx_ready: usize,
-    /// What the packet behind the current event is.
-    ready: Option<Ready>,
+    /// What the packet behind the current event is; meaningless while `rx_ready` is 0.
+    ready: Ready,
     /// Bytes of an oversized packet still to be discarded from the stream.
     rx_skip: usize,
 
@@ -335,7 +336,7 @@ impl<'b> Session<'b> {
             rx_start: 0,
             rx_end: 0,
             rx_ready: 0,
-            ready: None,
+            ready: Ready::Published(FIRST_PACKET_ID),
             rx_skip: 0,
             tx,
             store_len: 0,
@@ -1007,7 +1008,6 @@ impl<'b> Session<'b> {
     pub fn process(&mut self) -> Result<bool, Error> {
         self.rx_start += self.rx_ready;
         self.rx_ready = 0;
-        self.ready = None;
         loop {
             if self.output_pending() {
                 return Ok(false);
@@ -1035,7 +1035,7 @@ impl<'b> Session<'b> {
             match self.receive(&header) {
                 Ok(Some(ready)) => {
                     self.rx_ready = len;
-                    self.ready = Some(ready);
+                    self.ready = ready;
                     return Ok(true);
                 }
                 Ok(None) => self.rx_start += len,
@@ -1197,8 +1197,11 @@ impl<'b> Session<'b> {
 
     /// The event that [`Session::process`] found, borrowing the RX buffer.
     pub fn event(&self) -> Option<Event<'_>> {
+        if self.rx_ready == 0 {
+            return None;
+        }
         let packet = self.rx.get(self.rx_start..self.rx_start + self.rx_ready)?;
-        Some(match self.ready? {
+        Some(match self.ready {
             Ready::Message {
                 body,
                 topic_len,
