@@ -1057,7 +1057,6 @@ impl<'b> Session<'b> {
             .unwrap_or_default();
         let mut r = packet::Reader::new(body);
         let ready = match (self.state, header.packet_type) {
-            (State::Idle, _) => return Err(Error::NotConnected),
             (State::Connecting { .. }, PacketType::ConnAck) => {
                 let connack = ConnAck::decode(&mut r)?;
                 r.finish()?;
@@ -1092,7 +1091,8 @@ impl<'b> Session<'b> {
                     .find_publish(id)
                     .ok_or_else(|| unknown_id(PacketType::PubAck, id))?;
                 self.remove_stored(at, len);
-                self.in_flight = self.in_flight.saturating_sub(1);
+                // The message was in flight, so the count is at least 1.
+                self.in_flight = self.in_flight.wrapping_sub(1);
                 Ready::Published(id)
             }
             (State::Connected, PacketType::SubAck) => {
@@ -1120,8 +1120,8 @@ impl<'b> Session<'b> {
                 self.ping_deadline = None;
                 return Ok(None);
             }
-            // Nothing but CONNACK may come first [MQTT-3.2.0-1], and only once; the packets
-            // only clients send never.
+            // Nothing but CONNACK may come first [MQTT-3.2.0-1], and only once; nothing while
+            // not connected; the packets only clients send never.
             (_, t) => return Err(ProtocolError::UnexpectedPacket(t).into()),
         };
         Ok(Some(ready))

@@ -938,3 +938,17 @@ fn a_tx_buffer_larger_than_any_packet_never_lets_through_a_remaining_length_mqtt
         (max + 5, &[0x30, 0xFF, 0xFF, 0xFF, 0x7F][..])
     );
 }
+
+#[test]
+fn a_packet_processed_while_not_connected_is_unexpected_and_fatal() {
+    let (mut rx, mut tx) = ([0u8; 64], [0u8; 64]);
+    let mut s = Session::new(&mut rx, &mut tx);
+    feed(&mut s, &CONNACK);
+    assert_eq!(
+        s.process(),
+        Err(Error::Protocol(ProtocolError::UnexpectedPacket(
+            PacketType::ConnAck
+        )))
+    );
+    assert!(!s.is_connected());
+}
