@@ -410,7 +410,9 @@ impl<'b> Session<'b> {
         };
         // Check that CONNECT can be encoded before changing any state.
         let remaining = connect.remaining_len()?;
-        let needed = packet::packet_len(remaining)?;
+        // Its fields are at most 65,535 bytes each, so CONNECT is far below the largest
+        // remaining length.
+        let needed = packet::fixed_header_len(remaining) + remaining;
         if options.clean_session {
             self.discard_in_flight();
         }
@@ -611,7 +613,7 @@ impl<'b> Session<'b> {
         let topic = TopicName::new(topic)?;
         self.check_publish(qos)?;
         let remaining = publish_remaining(topic, qos, payload.len());
-        let len = packet::publish_header_len(remaining).saturating_add(remaining);
+        let len = packet::fixed_header_len(remaining).saturating_add(remaining);
         self.check_space(len)?;
         let packet_id = self.publish_id(qos);
         let start = self.store_len;
@@ -730,7 +732,7 @@ impl<'b> Session<'b> {
     ) -> Result<Option<PacketId>, Error> {
         let packet_id = self.publish_id(qos);
         let remaining = publish_remaining(topic, qos, payload_len);
-        let len = packet::publish_header_len(remaining) + remaining;
+        let len = packet::fixed_header_len(remaining) + remaining;
         let payload_start = self.store_len + offset;
         // The header goes right in front of the payload; it is never longer than the reserved
         // space, because the reservation was sized for a payload at least this long.
@@ -839,7 +841,7 @@ impl<'b> Session<'b> {
             return Ok(None);
         }
         let slot = self.free_request_slot()?;
-        self.check_space(record_bytes + packet::publish_header_len(remaining) + remaining)?;
+        self.check_space(record_bytes + packet::fixed_header_len(remaining) + remaining)?;
         let packet_id = self.allocate_packet_id();
         let (head, records) = self
             .tx
@@ -1310,7 +1312,7 @@ fn unknown_id(packet_type: PacketType, packet_id: PacketId) -> Error {
 /// packet identifier.
 fn payload_offset(topic: TopicName<'_>, qos: QoS, payload_len: usize) -> usize {
     let variable = publish_remaining(topic, qos, 0);
-    packet::publish_header_len(variable.saturating_add(payload_len)) + variable
+    packet::fixed_header_len(variable.saturating_add(payload_len)) + variable
 }
 
 /// The remaining length of a PUBLISH: topic, packet identifier (QoS 1) and payload.

@@ -51,7 +51,7 @@ pub use subscribe::{
     SubAck, Subscribe, SubscribeFilters, SubscribeReturnCode, SubscribeReturnCodes, UnsubAck,
     Unsubscribe, UnsubscribeFilters,
 };
-pub(crate) use wire::{Reader, Writer, packet_len, publish_header_len, read_remaining_length};
+pub(crate) use wire::{Reader, Writer, fixed_header_len, packet_len, read_remaining_length};
 
 use core::fmt;
 use core::num::NonZeroU16;

@@ -36,7 +36,7 @@ pub(crate) const fn remaining_length_len(len: usize) -> usize {
 }
 
 /// The length of the fixed header of a packet whose remaining length is `remaining`.
-pub(crate) const fn publish_header_len(remaining: usize) -> usize {
+pub(crate) const fn fixed_header_len(remaining: usize) -> usize {
     1 + remaining_length_len(remaining)
 }
 
@@ -46,7 +46,7 @@ pub(crate) const fn packet_len(remaining: usize) -> Result<usize, EncodeError> {
     if remaining > MAX_REMAINING_LENGTH {
         return Err(EncodeError::PacketTooLarge);
     }
-    Ok(publish_header_len(remaining) + remaining)
+    Ok(fixed_header_len(remaining) + remaining)
 }
 
 /// A forward-only reader over the bytes of one packet body.
