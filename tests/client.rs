@@ -14,9 +14,13 @@ use tokio::time::timeout;
 
 /// One end of an in-memory connection, seen by the client as an embedded-io-async transport.
 /// `max_write` limits each write, to expose partial writes; dropping it closes the pipe.
+/// After `budget` bytes its writes (or, with `stall_flush`, its flushes) never complete, like a
+/// TCP socket whose send buffer is full towards a dead peer.
 struct Pipe {
     io: DuplexStream,
     max_write: usize,
+    budget: usize,
+    stall_flush: bool,
 }
 
 impl embedded_io_async::ErrorType for Pipe {
@@ -31,13 +35,21 @@ impl embedded_io_async::Read for Pipe {
 
 impl embedded_io_async::Write for Pipe {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        if self.budget == 0 && !self.stall_flush {
+            std::future::pending::<()>().await;
+        }
         // Yield first, so a write is a point where the future can be dropped.
         tokio::task::yield_now().await;
         let n = buf.len().min(self.max_write);
-        self.io.write(&buf[..n]).await
+        let n = self.io.write(&buf[..n]).await?;
+        self.budget = self.budget.saturating_sub(n);
+        Ok(n)
     }
 
     async fn flush(&mut self) -> Result<(), Self::Error> {
+        if self.budget == 0 && self.stall_flush {
+            std::future::pending::<()>().await;
+        }
         self.io.flush().await
     }
 }
@@ -77,6 +89,8 @@ fn pipe(max_write: usize) -> (Pipe, Broker) {
         Pipe {
             io: client,
             max_write,
+            budget: usize::MAX,
+            stall_flush: false,
         },
         Broker { io: broker },
     )
@@ -191,53 +205,13 @@ async fn no_connack_within_the_response_timeout_is_conn_ack_timeout() {
     .await;
 }
 
-/// A transport that takes `budget` bytes, then stops: its writes (or, with `stall_flush`, its
-/// flushes) never complete, like a TCP socket whose send buffer is full towards a dead peer.
-struct Stalling {
-    inner: Pipe,
-    budget: usize,
-    stall_flush: bool,
-}
-
-impl embedded_io_async::ErrorType for Stalling {
-    type Error = std::io::Error;
-}
-
-impl embedded_io_async::Read for Stalling {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        self.inner.read(buf).await
-    }
-}
-
-impl embedded_io_async::Write for Stalling {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        if self.budget == 0 && !self.stall_flush {
-            std::future::pending::<()>().await;
-        }
-        let n = self.inner.write(buf).await?;
-        self.budget = self.budget.saturating_sub(n);
-        Ok(n)
-    }
-
-    async fn flush(&mut self) -> Result<(), Self::Error> {
-        if self.budget == 0 && self.stall_flush {
-            std::future::pending::<()>().await;
-        }
-        self.inner.flush().await
-    }
-}
-
 #[tokio::test]
 async fn a_transport_that_takes_no_bytes_for_the_response_timeout_is_a_dead_connection() {
     for stall_flush in [false, true] {
-        let (pipe, mut broker) = pipe(usize::MAX);
+        let (mut transport, mut broker) = pipe(usize::MAX);
         // CONNECT goes through; what comes after it does not.
-        let budget = CONNECT_C1.len() + usize::from(stall_flush) * 4;
-        let transport = Stalling {
-            inner: pipe,
-            budget,
-            stall_flush,
-        };
+        transport.budget = CONNECT_C1.len() + usize::from(stall_flush) * 4;
+        transport.stall_flush = stall_flush;
         let (mut rx, mut tx) = ([0u8; 64], [0u8; 64]);
         let mut session = Session::new(&mut rx, &mut tx);
         let options = ConnectOptions {
