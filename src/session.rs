@@ -1214,7 +1214,7 @@ impl<'b> Session<'b> {
                 let topic_end = body + 2 + topic_len;
                 let id_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
                 Event::Message(Message {
-                    topic: crate::topic::utf8(packet.get(body + 2..topic_end)?)?,
+                    topic: core::str::from_utf8(packet.get(body + 2..topic_end)?).ok()?,
                     payload: packet.get(topic_end + id_len..)?,
                     qos,
                     retain,
@@ -1388,7 +1388,7 @@ impl<'s> Iterator for Subscriptions<'s> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let (filter, qos) = self.next_record()?;
-        Some((crate::topic::utf8(filter)?, QoS::from_bits(qos)?))
+        Some((core::str::from_utf8(filter).ok()?, QoS::from_bits(qos)?))
     }
 }
 

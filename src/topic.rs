@@ -107,21 +107,6 @@ fn has_nul_or_wildcard_words(bytes: &[u8]) -> bool {
         || word_has_nul_or_wildcard(u64::from_ne_bytes(*last))
 }
 
-/// `bytes` as a `str` if they are well-formed UTF-8 [MQTT-1.5.3-1].
-///
-/// The same answer as `core::str::from_utf8(bytes).ok()`, through `utf8_chunks`, whose decoder
-/// goes byte by byte. `from_utf8` (376 B on a Cortex-M0+) adds a word-at-a-time fast path that
-/// topics a few bytes long do not need; without it the complete client is 88 B smaller
-/// (`ci/size/measure.py`).
-pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
-    // Only the last chunk has no invalid bytes after its valid ones.
-    match bytes.utf8_chunks().next() {
-        None => Some(""),
-        Some(chunk) if chunk.invalid().is_empty() => Some(chunk.valid()),
-        Some(_) => None,
-    }
-}
-
 /// Whether `bytes` contains U+0000 [MQTT-1.5.3-2]: eight bytes at a time on 64-bit targets, a
 /// byte loop elsewhere. (`<[u8]>::contains` would link a 150-byte memchr into firmware for
 /// strings that are a few bytes long.)
@@ -370,42 +355,6 @@ impl AsRef<str> for TopicFilter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn utf8_agrees_with_from_utf8_on_every_boundary_sequence() {
-        let cases: &[&[u8]] = &[
-            b"",
-            b"a/b",
-            "\u{7f}\u{80}\u{7ff}\u{800}\u{fffd}\u{ffff}\u{10000}\u{10ffff}".as_bytes(),
-            b"\xC0\x80",         // overlong NUL
-            b"\xE0\x80\x80",     // overlong
-            b"\xED\xA0\x80",     // surrogate
-            b"\xF4\x90\x80\x80", // beyond U+10FFFF
-            b"\xF5",
-            b"a\xC3", // truncated at the end
-            b"\xC3a",
-            b"\x80",
-        ];
-        for bytes in cases {
-            assert_eq!(utf8(bytes), core::str::from_utf8(bytes).ok(), "{bytes:x?}");
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn utf8_agrees_with_from_utf8_on_any_bytes(
-            bytes in proptest::collection::vec(
-                prop_oneof![any::<u8>(), 0x80u8..0xC0, 0xC0u8..0xF8], 0..24),
-        ) {
-            prop_assert_eq!(utf8(&bytes), core::str::from_utf8(&bytes).ok());
-        }
-
-        #[test]
-        fn utf8_accepts_every_string(s in any::<String>()) {
-            prop_assert_eq!(utf8(s.as_bytes()), Some(s.as_str()));
-        }
-    }
 
     #[test]
     fn word_at_a_time_scans_find_every_forbidden_byte_at_every_position_and_nothing_else() {

@@ -92,7 +92,7 @@ impl<'a> Publish<'a> {
 /// A received topic name: UTF-8 [MQTT-1.5.3-1], then the topic rules, which include U+0000
 /// [MQTT-1.5.3-2] and wildcards [MQTT-3.3.2-2].
 pub(crate) fn decode_topic_name(bytes: &[u8]) -> Result<TopicName<'_>, DecodeError> {
-    let s = crate::topic::utf8(bytes).ok_or(DecodeError::InvalidUtf8)?;
+    let s = core::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?;
     TopicName::new(s).map_err(|e| match e {
         TopicError::NullCharacter => DecodeError::NullCharacter,
         e => DecodeError::InvalidTopic(e),

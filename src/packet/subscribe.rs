@@ -13,7 +13,7 @@ use crate::topic::{TopicError, TopicFilter};
 /// Reads one topic filter, validated: UTF-8 [MQTT-1.5.3-1], then the filter rules, which
 /// include U+0000 [MQTT-1.5.3-2], so the bytes are scanned for it once.
 fn read_filter<'a>(r: &mut Reader<'a>) -> Result<TopicFilter<'a>, DecodeError> {
-    let filter = crate::topic::utf8(r.binary()?).ok_or(DecodeError::InvalidUtf8)?;
+    let filter = core::str::from_utf8(r.binary()?).map_err(|_| DecodeError::InvalidUtf8)?;
     TopicFilter::new(filter).map_err(|e| match e {
         TopicError::NullCharacter => DecodeError::NullCharacter,
         e => DecodeError::InvalidTopic(e),

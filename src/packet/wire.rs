@@ -96,7 +96,7 @@ impl<'a> Reader<'a> {
     /// A UTF-8 encoded string without U+0000 [MQTT-1.5.3-1], [MQTT-1.5.3-2].
     pub(crate) fn str(&mut self) -> Result<&'a str, DecodeError> {
         let bytes = self.binary()?;
-        let s = crate::topic::utf8(bytes).ok_or(DecodeError::InvalidUtf8)?;
+        let s = core::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?;
         if crate::topic::has_nul(bytes) {
             return Err(DecodeError::NullCharacter);
         }
