@@ -326,9 +326,10 @@ impl<'b> Session<'b> {
         // No packet is larger than this, and so every packet that passes `check_space` has a
         // remaining length MQTT can encode: the encoders need not check it again.
         let max = 5 + packet::MAX_REMAINING_LENGTH;
-        let tx = match tx.len() > max {
-            true => tx.get_mut(..max).unwrap_or_default(),
-            false => tx,
+        let tx = if tx.len() > max {
+            tx.get_mut(..max).unwrap_or_default()
+        } else {
+            tx
         };
         let records = tx.len();
         Session {
@@ -889,7 +890,7 @@ impl<'b> Session<'b> {
 
     // ----- the store: QoS 1 messages in flight, and the subscription records -----------------
 
-    /// The length of the in-flight PUBLISH at `at`, if one starts there.
+    /// The length and packet identifier of the in-flight PUBLISH at `at`, if one starts there.
     fn stored(&self, at: usize) -> Option<(usize, u16)> {
         stored(self.tx.get(..self.store_len)?, at)
     }
