@@ -171,11 +171,8 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
         qos: QoS,
         retain: bool,
     ) -> Result<Option<PacketId>, Error> {
-        self.run(Goal::Sent).await?;
-        let id = self.session.publish_json(topic, value, qos, retain);
-        let id = self.check(id)?;
-        self.run(Goal::Sent).await?;
-        Ok(id)
+        self.send_queued(|session| session.publish_json(topic, value, qos, retain))
+            .await
     }
 
     /// Subscribes to `filters`, each with the maximum QoS to receive (0 or 1).
@@ -199,11 +196,8 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// Unsubscribes from `filters` and forgets them. The answer arrives as
     /// [`Event::Unsubscribed`].
     pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
-        self.run(Goal::Sent).await?;
-        let id = self.session.unsubscribe(filters);
-        let id = self.check(id)?;
-        self.run(Goal::Sent).await?;
-        Ok(id)
+        self.send_queued(|session| session.unsubscribe(filters))
+            .await
     }
 
     /// Waits for the next event from the broker, keeping the connection alive meanwhile.
@@ -222,16 +216,24 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
     /// Sends DISCONNECT and closes the connection. The broker discards the will message
     /// [MQTT-3.14.4-3]; the session is kept for the next [`Client::connect`].
     pub async fn disconnect(mut self) -> Result<(), Error> {
-        // Not a `Goal::Request`, so that programs that never disconnect do not link it.
-        let result = async {
-            self.run(Goal::Sent).await?;
-            self.session.disconnect()?;
-            self.run(Goal::Sent).await
-        }
-        .await;
+        let result = self.send_queued(Session::disconnect).await;
         self.transport = None;
         self.session.close();
         result.map(drop)
+    }
+
+    /// Sends what is pending, queues a packet with `queue`, and sends it. The calls that use
+    /// this instead of a [`Goal::Request`] are linked only into programs that make them: every
+    /// request kind is reachable from `run`'s dispatch, and so linked into every program.
+    async fn send_queued<R>(
+        &mut self,
+        queue: impl FnOnce(&mut Session<'b>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        self.run(Goal::Sent).await?;
+        let queued = queue(self.session);
+        let queued = self.check(queued)?;
+        self.run(Goal::Sent).await?;
+        Ok(queued)
     }
 
     /// The one loop that moves bytes, for every call: write what the session queued, flush,
@@ -250,6 +252,8 @@ impl<'s, 'b, T: Read + Write> Client<'s, 'b, T> {
                 };
                 let session = &mut *self.session;
                 let timeout = session.response_timeout();
+                // Asked twice because the borrow checker will not let the first answer's borrow
+                // end in the other branches; the second call only re-slices the same bytes.
                 let io = if session.transmit_data().is_some() {
                     Some(session.transmit_data().unwrap_or_default())
                 } else if session.needs_flush() {
