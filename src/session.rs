@@ -801,9 +801,21 @@ impl<'b> Session<'b> {
     /// Queues an UNSUBSCRIBE for `filters` and forgets them. The answer arrives as
     /// [`Event::Unsubscribed`] with the same packet identifier.
     pub fn unsubscribe(&mut self, filters: &[&str]) -> Result<PacketId, Error> {
-        let id = self
-            .request(Filters::Unsubscribe(filters))?
-            .ok_or(Error::Encode(EncodeError::NoTopicFilters))?;
+        self.ensure_ready_to_send()?;
+        let mut payload = 0;
+        for filter in filters {
+            crate::topic::check_filter(filter.as_bytes())?;
+            payload += 2 + filter.len();
+        }
+        if filters.is_empty() {
+            return Err(Error::Encode(EncodeError::NoTopicFilters));
+        }
+        // A count of 0 marks the request as an UNSUBSCRIBE.
+        let id = self.queue_request(PacketType::Unsubscribe, payload, 0, 0, |w, _| {
+            for filter in filters {
+                w.put_binary(filter.as_bytes());
+            }
+        })?;
         for filter in filters {
             if let Some((at, len)) = self.find_subscription(filter.as_bytes()) {
                 self.remove_subscription(at, len);
@@ -812,73 +824,89 @@ impl<'b> Session<'b> {
         Ok(id)
     }
 
-    /// Queues SUBSCRIBE or UNSUBSCRIBE for `filters`, or returns `None` when there are none,
-    /// and records the filters of a SUBSCRIBE. [`Session::unsubscribe`] removes its filters
-    /// itself, so that a program that never unsubscribes does not link that code.
+    /// Queues a SUBSCRIBE of `filters` and records them, or of every recorded filter for
+    /// [`Filters::Recorded`]; `None` when there are none. UNSUBSCRIBE has a path of its own,
+    /// [`Session::unsubscribe`], so that programs that never unsubscribe do not link it.
     pub(crate) fn request(&mut self, filters: Filters<'_>) -> Result<Option<PacketId>, Error> {
         self.ensure_ready_to_send()?;
+        let list = match filters {
+            Filters::Subscribe(list) => list,
+            Filters::Recorded => &[],
+        };
         // Check every filter and size the packet and the records it adds before changing
         // anything.
-        let (mut count, mut remaining, mut record_bytes) = (0, 2, 0);
-        while let Some((filter, qos)) = filters.get(count) {
+        let (mut payload, mut record_bytes) = (0, 0);
+        for &(filter, qos) in list {
+            let filter = filter.as_bytes();
             crate::topic::check_filter(filter)?;
-            if qos == Some(QoS::ExactlyOnce) {
+            if qos == QoS::ExactlyOnce {
                 return Err(Error::UnsupportedQoS);
             }
-            remaining += 2 + filter.len() + usize::from(qos.is_some());
-            if qos.is_some() && self.find_subscription(filter).is_none() {
+            payload += RECORD_OVERHEAD + filter.len();
+            if self.find_subscription(filter).is_none() {
                 record_bytes += RECORD_OVERHEAD + filter.len();
             }
-            count += 1;
         }
+        let mut count = list.len();
         if let Filters::Recorded = filters {
+            // The records are a SUBSCRIBE payload already.
+            payload = self.tx.len() - self.records;
             let mut records = Subscriptions(self.records());
             while records.next_record().is_some() {
                 count += 1;
             }
-            remaining += self.tx.len() - self.records;
         }
         if count == 0 {
             return Ok(None);
         }
+        let id = self.queue_request(
+            PacketType::Subscribe,
+            payload,
+            record_bytes,
+            count,
+            |w, records| {
+                if let Filters::Recorded = filters {
+                    w.put_bytes(records);
+                }
+                for &(filter, qos) in list {
+                    w.put_binary(filter.as_bytes());
+                    w.put_u8(qos as u8);
+                }
+            },
+        )?;
+        for &(filter, qos) in list {
+            self.record_subscription(filter.as_bytes(), qos);
+        }
+        Ok(Some(id))
+    }
+
+    /// Queues a SUBSCRIBE or UNSUBSCRIBE whose `payload` bytes after the packet identifier
+    /// `write` puts, given the records, and which `count` filters the answer must match. `extra`
+    /// more bytes must stay free, for the records a SUBSCRIBE adds.
+    fn queue_request(
+        &mut self,
+        packet_type: PacketType,
+        payload: usize,
+        extra: usize,
+        count: usize,
+        write: impl FnOnce(&mut packet::Writer<'_>, &[u8]),
+    ) -> Result<PacketId, Error> {
         let slot = self.free_request_slot()?;
-        self.check_space(record_bytes + packet::fixed_header_len(remaining) + remaining)?;
+        let remaining = 2 + payload;
+        self.check_space(extra + packet::fixed_header_len(remaining) + remaining)?;
         let packet_id = self.allocate_packet_id();
         let (head, records) = self
             .tx
             .split_at_mut_checked(self.records)
             .ok_or(Error::InFlightFull)?;
         let scratch = head.get_mut(self.store_len..).unwrap_or_default();
-        let subscribe = !matches!(filters, Filters::Unsubscribe(_));
-        let packet_type = if subscribe {
-            PacketType::Subscribe
-        } else {
-            PacketType::Unsubscribe
-        };
-        // `check_space` made room for the whole packet.
         let mut w = packet::Writer::head(scratch, packet_type, 0b0010, remaining);
         w.put_u16(packet_id.get());
-        if let Filters::Recorded = filters {
-            w.put_bytes(records);
-        }
-        for i in 0..count {
-            if let Some((filter, qos)) = filters.get(i) {
-                w.put_binary(filter);
-                if let Some(qos) = qos {
-                    w.put_u8(qos as u8);
-                }
-            }
-        }
+        write(&mut w, records);
         let len = w.finish();
         self.queue_output(len);
-        // The packet is queued; now the records follow it (their space was checked).
-        if let Filters::Subscribe(list) = filters {
-            for &(filter, qos) in list {
-                self.record_subscription(filter.as_bytes(), qos);
-            }
-        }
-        self.requests[slot] = Some((packet_id, if subscribe { count } else { 0 }));
-        Ok(Some(packet_id))
+        self.requests[slot] = Some((packet_id, count));
+        Ok(packet_id)
     }
 
     fn free_request_slot(&self) -> Result<usize, Error> {
@@ -1397,20 +1425,8 @@ impl<'s> Iterator for Subscriptions<'s> {
 #[derive(Clone, Copy)]
 pub(crate) enum Filters<'f> {
     Subscribe(&'f [(&'f str, QoS)]),
-    Unsubscribe(&'f [&'f str]),
     /// Every filter recorded in the store.
     Recorded,
-}
-
-impl Filters<'_> {
-    /// The `i`-th filter of a SUBSCRIBE or UNSUBSCRIBE list, with its QoS for a SUBSCRIBE.
-    fn get(&self, i: usize) -> Option<(&[u8], Option<QoS>)> {
-        match *self {
-            Filters::Subscribe(list) => list.get(i).map(|&(f, qos)| (f.as_bytes(), Some(qos))),
-            Filters::Unsubscribe(list) => list.get(i).map(|f| (f.as_bytes(), None)),
-            Filters::Recorded => None,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -832,6 +832,7 @@ fn requests_are_refused_with_typed_errors_before_anything_is_sent() {
         s.publish("a", b"", QoS::AtMostOnce, false),
         Err(Error::NotConnected)
     );
+    assert_eq!(s.unsubscribe(&["a"]), Err(Error::NotConnected));
     s.connect(&ConnectOptions::new("c1"), at(0)).unwrap();
     sent(&mut s, at(0));
     feed(&mut s, &CONNACK);
@@ -858,11 +859,16 @@ fn requests_are_refused_with_typed_errors_before_anything_is_sent() {
         Err(Error::InvalidTopic(_))
     ));
     assert!(matches!(s.subscribe(&[]), Err(Error::Encode(_))));
+    assert!(matches!(
+        s.unsubscribe(&["a", "#/b"]),
+        Err(Error::InvalidTopic(_))
+    ));
+    assert!(matches!(s.unsubscribe(&[]), Err(Error::Encode(_))));
     assert_eq!(s.transmit_data(), None);
 }
 
 #[test]
-fn more_than_four_unanswered_subscribes_are_refused_until_an_ack() {
+fn more_than_four_unanswered_subscribes_or_unsubscribes_are_refused_until_an_ack() {
     let (mut rx, mut tx) = ([0u8; 64], [0u8; 128]);
     let mut s = connected(&mut rx, &mut tx);
     for n in 1..=4 {
@@ -874,6 +880,9 @@ fn more_than_four_unanswered_subscribes_are_refused_until_an_ack() {
         s.subscribe(&[("a", QoS::AtMostOnce)]),
         Err(Error::TooManyPending)
     );
+    assert_eq!(s.unsubscribe(&["a"]), Err(Error::TooManyPending));
+    assert_eq!(s.transmit_data(), None);
+    assert_eq!(s.subscriptions().count(), 1);
     feed(&mut s, &[0x90, 3, 0, 2, 0]);
     step(&mut s).unwrap();
     assert_eq!(s.subscribe(&[("a", QoS::AtMostOnce)]), Ok(id(5)));
