@@ -81,20 +81,11 @@ const fn word_has_nul_or_wildcard(x: u64) -> bool {
     (zero_bytes(x) | zero_bytes(x ^ PLUS) | zero_bytes(x ^ HASH)) != 0
 }
 
-/// Whether `bytes` contains U+0000, `+` or `#`: eight bytes at a time on 64-bit targets; a byte
-/// loop on 32-bit microcontrollers, where it is smaller and, without 64-bit registers, about as
-/// fast.
+/// Whether `bytes` contains U+0000, `+` or `#`, eight bytes at a time: the hosts' fast path for
+/// valid names and filters. Firmware checks byte by byte instead (`TopicName::new`,
+/// `check_filter`), which is smaller and, without 64-bit registers, about as fast.
 #[inline]
 fn has_nul_or_wildcard(bytes: &[u8]) -> bool {
-    if cfg!(target_pointer_width = "64") {
-        has_nul_or_wildcard_words(bytes)
-    } else {
-        bytes.iter().any(|&b| is_nul_or_wildcard(b))
-    }
-}
-
-#[inline]
-fn has_nul_or_wildcard_words(bytes: &[u8]) -> bool {
     let Some(last) = bytes.last_chunk::<WORD>() else {
         return bytes.iter().any(|&b| is_nul_or_wildcard(b));
     };
@@ -528,7 +519,7 @@ mod tests {
                     let mut bytes = base[..len].to_vec();
                     bytes[at] = special;
                     let bytewise = bytes.iter().any(|&b| is_nul_or_wildcard(b));
-                    assert_eq!(has_nul_or_wildcard_words(&bytes), bytewise, "{bytes:?}");
+                    assert_eq!(has_nul_or_wildcard(&bytes), bytewise, "{bytes:?}");
                     let other = &base[..len];
                     assert_eq!(
                         common_prefix_len_words(&bytes, other),
