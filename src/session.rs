@@ -1082,10 +1082,9 @@ impl<'b> Session<'b> {
     /// Decodes and acts on the whole packet at `rx_start`; `Some` when it is an event.
     fn receive(&mut self, header: &FixedHeader) -> Result<Option<Ready>, Error> {
         let start = self.rx_start + header.header_len;
-        let body = self
-            .rx
-            .get(start..self.rx_start + header.packet_len())
-            .unwrap_or_default();
+        // All of the packet, or of an oversized one the part that is in.
+        let end = self.rx_end.min(self.rx_start + header.packet_len());
+        let body = self.rx.get(start..end).unwrap_or_default();
         let mut r = packet::Reader::new(body);
         let ready = match (self.state, header.packet_type) {
             (State::Connecting { .. }, PacketType::ConnAck) => {
@@ -1187,32 +1186,26 @@ impl<'b> Session<'b> {
         let _ = self.queue_bytes(&[(PacketType::PubAck as u8) << 4, 2, hi, lo]);
     }
 
-    /// A packet larger than the RX buffer: skip it, acknowledging a QoS 1 PUBLISH if its packet
-    /// identifier can be read, so the broker does not redeliver it forever.
+    /// A packet larger than the RX buffer: skip it. A PUBLISH first goes through `receive` with
+    /// the part that fits, like any other: a malformed one closes the connection, and a QoS 1
+    /// one is acknowledged if its packet identifier fits, so the broker does not redeliver it
+    /// forever.
     fn oversized(&mut self, header: &FixedHeader) -> Result<bool, Error> {
         let len = header.packet_len();
         if header.packet_type == PacketType::Publish {
-            if self.state != State::Connected {
-                return Err(self.fail(ProtocolError::UnexpectedPacket(PacketType::Publish).into()));
-            }
-            if (header.flags >> 1) & 0b11 == QoS::AtLeastOnce as u8 {
-                let data = self.rx.get(self.rx_start + header.header_len..self.rx_end);
-                let mut r = packet::Reader::new(data.unwrap_or_default());
-                let id = r
-                    .binary()
-                    .and_then(packet::decode_topic_name)
-                    .and_then(|_| r.packet_id());
-                match id {
-                    Ok(id) => self.queue_puback(id),
-                    // Wait for the topic and packet identifier, unless the buffer is full.
-                    Err(packet::DecodeError::UnexpectedEnd) if self.rx_end < self.rx.len() => {
+            // The part that fits: the topic is checked and a QoS 1 PUBLISH acknowledged as
+            // usual, unless the topic and packet identifier are longer than the buffer.
+            match self.receive(header) {
+                Err(Error::Protocol(ProtocolError::Malformed(
+                    packet::DecodeError::UnexpectedEnd,
+                ))) => {
+                    if self.rx_end < self.rx.len() {
                         return Ok(false);
                     }
-                    Err(packet::DecodeError::UnexpectedEnd) => {
-                        warn!("oversized QoS 1 PUBLISH: topic too long to acknowledge");
-                    }
-                    Err(e) => return Err(self.fail(e.into())),
+                    warn!("oversized PUBLISH: topic too long to check or acknowledge");
                 }
+                Err(e) => return Err(self.fail(e)),
+                Ok(_) => {}
             }
         }
         warn!(

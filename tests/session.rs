@@ -467,6 +467,100 @@ fn an_oversized_qos1_publish_is_still_acknowledged_so_it_is_not_redelivered_fore
 }
 
 #[test]
+fn an_oversized_qos1_publish_waits_for_its_packet_identifier_before_the_puback() {
+    let (mut rx, mut tx) = ([0u8; 16], [0u8; 64]);
+    let mut s = connected(&mut rx, &mut tx);
+    let mut packet = vec![0x32, 30, 0, 1, b'a', 0, 5];
+    packet.extend([b'x'; 25]);
+    // The topic is in, the packet identifier is not: nothing can be acknowledged yet.
+    feed(&mut s, &packet[..5]);
+    assert_eq!(s.process(), Ok(false));
+    assert_eq!(s.transmit_data(), None);
+    feed(&mut s, &packet[5..16]);
+    assert_eq!(s.process(), Err(Error::PacketTooLarge { len: 32 }));
+    assert_eq!(sent(&mut s, at(0)), [0x40, 2, 0, 5]);
+    feed(&mut s, &packet[16..]);
+    assert_eq!(s.process(), Ok(false));
+    assert!(s.is_connected());
+}
+
+#[test]
+fn an_oversized_publish_whose_topic_fills_the_rx_buffer_is_skipped_without_a_puback() {
+    let (mut rx, mut tx) = ([0u8; 16], [0u8; 64]);
+    let mut s = connected(&mut rx, &mut tx);
+    // Topic of 20 bytes: its packet identifier can never be in the buffer at once.
+    let mut packet = vec![0x32, 2 + 20 + 2 + 1, 0, 20];
+    packet.extend([b'a'; 20]);
+    packet.extend([0, 5, b'!']);
+    packet.extend([0x30, 4, 0, 1, b'b', b'?']);
+    feed(&mut s, &packet[..16]);
+    assert_eq!(s.process(), Err(Error::PacketTooLarge { len: 27 }));
+    assert_eq!(s.transmit_data(), None);
+    feed(&mut s, &packet[16..27]);
+    assert_eq!(s.process(), Ok(false));
+    feed(&mut s, &packet[27..]);
+    match step(&mut s) {
+        Ok(Some(Event::Message(m))) => assert_eq!((m.topic, m.payload), ("b", &b"?"[..])),
+        other => panic!("{other:?}"),
+    }
+    assert!(s.is_connected());
+}
+
+#[test]
+fn an_oversized_publish_with_a_malformed_topic_closes_the_connection_mqtt_4_8_0_1() {
+    for first in [0x30, 0x32] {
+        let (mut rx, mut tx) = ([0u8; 16], [0u8; 64]);
+        let mut s = connected(&mut rx, &mut tx);
+        // Topic "a/+": a wildcard in a topic name [MQTT-3.3.2-2].
+        let mut packet = vec![first, 40, 0, 3, b'a', b'/', b'+', 0, 5];
+        packet.extend([b'x'; 7]);
+        feed(&mut s, &packet);
+        let e = s.process().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Protocol(ProtocolError::Malformed(DecodeError::InvalidTopic(_)))
+            ),
+            "{first:#x}: {e:?}"
+        );
+        assert!(e.is_fatal());
+        assert!(!s.is_connected());
+        assert_eq!(s.transmit_data(), None, "{first:#x}: no PUBACK");
+    }
+}
+
+#[test]
+fn an_oversized_packet_before_the_connack_is_unexpected_and_an_oversized_suback_is_skipped() {
+    let (mut rx, mut tx) = ([0u8; 16], [0u8; 64]);
+    let mut s = Session::new(&mut rx, &mut tx);
+    s.connect(&ConnectOptions::new("c1"), at(0)).unwrap();
+    sent(&mut s, at(0));
+    feed(&mut s, &[0x30, 40, 0, 1, b'a']);
+    assert_eq!(
+        s.process(),
+        Err(Error::Protocol(ProtocolError::UnexpectedPacket(
+            PacketType::Publish
+        )))
+    );
+    assert!(!s.is_connected());
+
+    let (mut rx, mut tx) = ([0u8; 16], [0u8; 64]);
+    let mut s = connected(&mut rx, &mut tx);
+    s.subscribe(&[("a", QoS::AtMostOnce)]).unwrap();
+    sent(&mut s, at(0));
+    // A SUBACK of 30 return codes cannot fit; it is skipped like any other packet.
+    let mut suback = vec![0x90, 32, 0, 1];
+    suback.extend([0; 30]);
+    feed(&mut s, &suback[..16]);
+    assert_eq!(s.process(), Err(Error::PacketTooLarge { len: 34 }));
+    feed(&mut s, &suback[16..32]);
+    assert_eq!(s.process(), Ok(false));
+    feed(&mut s, &suback[32..]);
+    assert_eq!(s.process(), Ok(false));
+    assert!(s.is_connected());
+}
+
+#[test]
 fn a_packet_split_into_single_bytes_gives_the_same_event() {
     let (mut rx, mut tx) = ([0u8; 64], [0u8; 64]);
     let mut s = connected(&mut rx, &mut tx);
