@@ -250,7 +250,11 @@ enum State {
     Connecting { deadline: Instant },
     /// CONNACK accepted.
     Connected,
+    /// The CONNACK refused the connection; [`Session::process`] reports it and goes to `Idle`.
+    Refused(ConnectReturnCode),
 }
+
+const _: () = assert!(size_of::<Result<bool, ProtocolError>>() <= 4);
 
 /// The event behind the packet that [`Session::process`] accepted, as offsets into the packet,
 /// so that [`Session::event`] can borrow from the RX buffer without decoding again.
@@ -1064,23 +1068,31 @@ impl<'b> Session<'b> {
             }
             let connecting = self.state != State::Connected;
             match self.receive(&header) {
-                Ok(Some(ready)) => {
+                Ok(true) => {
                     self.rx_ready = len;
-                    self.ready = ready;
                     return Ok(true);
                 }
-                Ok(None) => self.rx_start += len,
-                Err(e) => return Err(self.fail(e)),
+                Ok(false) => self.rx_start += len,
+                Err(e) => return Err(self.fail(Error::Protocol(e))),
             }
             if connecting {
+                if let State::Refused(code) = self.state {
+                    return Err(self.fail(Error::ConnectionRefused(code)));
+                }
                 // A CONNACK: stop, so the caller learns of the connection before later packets.
                 return Ok(false);
             }
         }
     }
 
-    /// Decodes and acts on the whole packet at `rx_start`; `Some` when it is an event.
-    fn receive(&mut self, header: &FixedHeader) -> Result<Option<Ready>, Error> {
+    /// Decodes and acts on the packet at `rx_start`; `true` when it is an event, which it
+    /// leaves in `ready`.
+    ///
+    /// It returns a `ProtocolError`, not an `Error`: every failure here is one, and at 4 bytes
+    /// `Result<bool, ProtocolError>` comes back in a register, where the 8-byte `Error` goes
+    /// through memory at each of the many error sites (`ci/size/measure.py`: about 100 B).
+    /// A refused CONNACK is not an error of the broker's: it leaves `State::Refused`.
+    fn receive(&mut self, header: &FixedHeader) -> Result<bool, ProtocolError> {
         let start = self.rx_start + header.header_len;
         // All of the packet, or of an oversized one the part that is in.
         let end = self.rx_end.min(self.rx_start + header.packet_len());
@@ -1090,8 +1102,8 @@ impl<'b> Session<'b> {
             (State::Connecting { .. }, PacketType::ConnAck) => {
                 let connack = ConnAck::decode(&mut r)?;
                 r.finish()?;
-                self.on_connack(connack)?;
-                return Ok(None);
+                self.on_connack(connack);
+                return Ok(false);
             }
             (State::Connected, PacketType::Publish) => {
                 // FixedHeader::parse refused QoS 3 and DUP with QoS 0.
@@ -1099,7 +1111,7 @@ impl<'b> Session<'b> {
                 let qos = match (flags >> 1) & 0b11 {
                     0 => QoS::AtMostOnce,
                     1 => QoS::AtLeastOnce,
-                    _ => return Err(ProtocolError::UnexpectedQoS2.into()),
+                    _ => return Err(ProtocolError::UnexpectedQoS2),
                 };
                 let topic_len = packet::decode_topic_name(r.binary()?)?.as_str().len();
                 if qos == QoS::AtLeastOnce {
@@ -1132,7 +1144,7 @@ impl<'b> Session<'b> {
                 match self.take_request(id) {
                     Some(0) | None => return Err(unknown_id(PacketType::SubAck, id)),
                     Some(n) if n != codes => {
-                        return Err(ProtocolError::SubAckCountMismatch.into());
+                        return Err(ProtocolError::SubAckCountMismatch);
                     }
                     Some(_) => Ready::Subscribed(id, header.header_len),
                 }
@@ -1148,18 +1160,21 @@ impl<'b> Session<'b> {
             (State::Connected, PacketType::PingResp) => {
                 r.finish()?;
                 self.ping_deadline = None;
-                return Ok(None);
+                return Ok(false);
             }
             // Nothing but CONNACK may come first [MQTT-3.2.0-1], and only once; nothing while
             // not connected; the packets only clients send never.
-            (_, t) => return Err(ProtocolError::UnexpectedPacket(t).into()),
+            (_, t) => return Err(ProtocolError::UnexpectedPacket(t)),
         };
-        Ok(Some(ready))
+        self.ready = ready;
+        Ok(true)
     }
 
-    fn on_connack(&mut self, connack: ConnAck) -> Result<(), Error> {
+    fn on_connack(&mut self, connack: ConnAck) {
         if connack.return_code != ConnectReturnCode::Accepted {
-            return Err(Error::ConnectionRefused(connack.return_code));
+            // Reported by `process`, which then leaves the state.
+            self.state = State::Refused(connack.return_code);
+            return;
         }
         self.state = State::Connected;
         self.session_present = connack.session_present;
@@ -1167,7 +1182,6 @@ impl<'b> Session<'b> {
             debug!("resending {} QoS 1 messages with DUP", self.in_flight);
             self.resend = Some(0);
         }
-        Ok(())
     }
 
     /// Takes the pending request with packet identifier `id`: its number of filters, 0 for an
@@ -1196,15 +1210,13 @@ impl<'b> Session<'b> {
             // The part that fits: the topic is checked and a QoS 1 PUBLISH acknowledged as
             // usual, unless the topic and packet identifier are longer than the buffer.
             match self.receive(header) {
-                Err(Error::Protocol(ProtocolError::Malformed(
-                    packet::DecodeError::UnexpectedEnd,
-                ))) => {
+                Err(ProtocolError::Malformed(packet::DecodeError::UnexpectedEnd)) => {
                     if self.rx_end < self.rx.len() {
                         return Ok(false);
                     }
                     warn!("oversized PUBLISH: topic too long to check or acknowledge");
                 }
-                Err(e) => return Err(self.fail(e)),
+                Err(e) => return Err(self.fail(Error::Protocol(e))),
                 Ok(_) => {}
             }
         }
@@ -1258,7 +1270,7 @@ impl<'b> Session<'b> {
     /// When [`Session::handle_timeout`] must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
-            State::Idle => None,
+            State::Idle | State::Refused(_) => None,
             State::Connecting { deadline } => Some(deadline),
             State::Connected => match self.ping_deadline {
                 Some(deadline) => Some(deadline),
@@ -1283,7 +1295,7 @@ impl<'b> Session<'b> {
     /// interval [MQTT-3.1.2-23], and fails when CONNACK or PINGRESP is overdue.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
         match self.state {
-            State::Idle => {}
+            State::Idle | State::Refused(_) => {}
             State::Connecting { deadline } => {
                 if now >= deadline {
                     self.state = State::Idle;
@@ -1323,11 +1335,11 @@ fn seconds(secs: u16) -> Duration {
     Duration::from_ticks(piece(0) + piece(16) + piece(32))
 }
 
-fn unknown_id(packet_type: PacketType, packet_id: PacketId) -> Error {
-    Error::Protocol(ProtocolError::UnknownPacketId {
+fn unknown_id(packet_type: PacketType, packet_id: PacketId) -> ProtocolError {
+    ProtocolError::UnknownPacketId {
         packet_type,
         packet_id,
-    })
+    }
 }
 
 /// The offset of the payload in a PUBLISH of `payload_len` bytes: fixed header, topic, and
