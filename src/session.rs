@@ -264,9 +264,6 @@ enum Ready {
         /// Where the topic's length prefix starts: the size of the fixed header.
         body: usize,
         topic_len: usize,
-        qos: QoS,
-        retain: bool,
-        dup: bool,
     },
     Published(PacketId),
     /// The packet identifier and the size of the fixed header.
@@ -1121,9 +1118,6 @@ impl<'b> Session<'b> {
                 Ready::Message {
                     body: header.header_len,
                     topic_len,
-                    qos,
-                    retain: flags & 1 != 0,
-                    dup: flags & DUP != 0,
                 }
             }
             (State::Connected, PacketType::PubAck) => {
@@ -1238,13 +1232,16 @@ impl<'b> Session<'b> {
         }
         let packet = self.rx.get(self.rx_start..self.rx_start + self.rx_ready)?;
         Some(match self.ready {
-            Ready::Message {
-                body,
-                topic_len,
-                qos,
-                retain,
-                dup,
-            } => {
+            Ready::Message { body, topic_len } => {
+                // DUP, QoS (0 or 1: `receive` refused 2) and RETAIN are read back from the first
+                // byte, which is still in the RX buffer, rather than kept in `Ready`.
+                let flags = *packet.first()?;
+                let qos = if flags & 0b10 != 0 {
+                    QoS::AtLeastOnce
+                } else {
+                    QoS::AtMostOnce
+                };
+                let (retain, dup) = (flags & 1 != 0, flags & DUP != 0);
                 let topic_end = body + 2 + topic_len;
                 let id_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
                 Event::Message(Message {
