@@ -970,9 +970,9 @@ impl<'b> Session<'b> {
     fn find_subscription(&self, filter: &[u8]) -> (usize, usize) {
         let mut records = Subscriptions(self.records());
         let mut at = self.records;
-        while let Some((recorded, _)) = records.next_record() {
-            let len = RECORD_OVERHEAD + recorded.len();
-            if recorded == filter {
+        while let Some(record) = records.next_record() {
+            let len = record.len();
+            if record.get(2..len - 1) == Some(filter) {
                 return (at, len);
             }
             at += len;
@@ -1419,13 +1419,14 @@ fn stored_parts(store: &[u8], at: usize) -> Option<(usize, u16)> {
 struct Subscriptions<'s>(&'s [u8]);
 
 impl<'s> Subscriptions<'s> {
-    /// The next subscription record: filter bytes and QoS bits.
-    fn next_record(&mut self) -> Option<(&'s [u8], u8)> {
-        let (len, rest) = self.0.split_first_chunk::<2>()?;
-        let (filter, rest) = rest.split_at_checked(usize::from(u16::from_be_bytes(*len)))?;
-        let (&qos, rest) = rest.split_first()?;
+    /// The next subscription record, whole: the filter's two-byte length, the filter, the QoS
+    /// byte.
+    fn next_record(&mut self) -> Option<&'s [u8]> {
+        let (len, _) = self.0.split_first_chunk::<2>()?;
+        let len = usize::from(u16::from_be_bytes(*len)) + RECORD_OVERHEAD;
+        let (record, rest) = self.0.split_at_checked(len)?;
         self.0 = rest;
-        Some((filter, qos))
+        Some(record)
     }
 }
 
@@ -1433,7 +1434,8 @@ impl<'s> Iterator for Subscriptions<'s> {
     type Item = (&'s str, QoS);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (filter, qos) = self.next_record()?;
+        let (&qos, record) = self.next_record()?.split_last()?;
+        let filter = record.get(2..)?;
         Some((core::str::from_utf8(filter).ok()?, QoS::from_bits(qos)?))
     }
 }
