@@ -55,6 +55,8 @@ impl<'a> Reader<'a> {
         Self { rest: body }
     }
 
+    /// Inlined everywhere, like [`Reader::u16`] (`ci/size/measure.py`: 40 B).
+    #[inline(always)]
     pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
         let (&b, rest) = self.rest.split_first().ok_or(DecodeError::UnexpectedEnd)?;
         self.rest = rest;
