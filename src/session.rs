@@ -1427,6 +1427,8 @@ struct Subscriptions<'s>(&'s [u8]);
 impl<'s> Subscriptions<'s> {
     /// The next subscription record, whole: the filter's two-byte length, the filter, the QoS
     /// byte.
+    /// Inlined into its few callers (`ci/size/measure.py`: 20 B).
+    #[inline(always)]
     fn next_record(&mut self) -> Option<&'s [u8]> {
         let (len, _) = self.0.split_first_chunk::<2>()?;
         let len = usize::from(u16::from_be_bytes(*len)) + RECORD_OVERHEAD;
